@@ -1,0 +1,1 @@
+//! The statistics engine: pure functions on summary statistics (no HTTP, no SQL).
