@@ -3,9 +3,21 @@
 //! Layers, from the outside in:
 //! - [`cli`]: the `stagelab` command line (one module per subcommand);
 //! - [`http`]: actix-web handlers, one file per action, and the app factory in [`startup`];
-//! - [`db`]: every diesel query, the schema and the connection pool;
+//! - [`apply`] and [`files`]: experiments as code;
+//! - [`db`]: every diesel query, the schema, the pool and migrations;
 //! - [`pg`]: the embedded PostgreSQL cluster used when no `DATABASE_URL` is set;
 //! - [`domain`] and [`stats`]: pure code that knows nothing of HTTP or SQL.
 
+pub mod apply;
 pub mod cli;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod errors;
+pub mod files;
+pub mod http;
+pub mod pg;
+pub mod startup;
+pub mod state;
 pub mod stats;
+pub mod telemetry;

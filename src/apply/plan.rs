@@ -1,0 +1,134 @@
+//! What `apply` would change: a pure comparison of the files with the stored state.
+
+use crate::db::models::experiments::StoredExperiment;
+use crate::domain::experiment::{ExperimentDef, Status};
+use crate::domain::lifecycle::Lifecycle;
+use crate::files::{Desired, FileError};
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+/// What happens to one thing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// It does not exist yet.
+    Create,
+    /// It exists and these fields change.
+    Update(Vec<&'static str>),
+    /// It exists as the files say.
+    Unchanged,
+}
+
+impl Action {
+    /// `create`, `update` or `unchanged`.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Action::Create => "create",
+            Action::Update(_) => "update",
+            Action::Unchanged => "unchanged",
+        }
+    }
+}
+
+/// The plan for one experiment file.
+#[derive(Debug, Clone)]
+pub struct ExperimentPlan {
+    /// The file.
+    pub path: PathBuf,
+    /// The definition the file asks for.
+    pub def: ExperimentDef,
+    /// What changes.
+    pub action: Action,
+    /// The stored experiment, when it exists.
+    pub current: Option<StoredExperiment>,
+}
+
+/// The whole plan.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// The lifecycle the files ask for.
+    pub lifecycle: Lifecycle,
+    /// What happens to the lifecycle.
+    pub lifecycle_action: Action,
+    /// What happens to each experiment, in file order.
+    pub experiments: Vec<ExperimentPlan>,
+}
+
+impl Plan {
+    /// How many creates, updates and unchanged.
+    pub fn counts(&self) -> (usize, usize, usize) {
+        let count = |label: &str| self.experiments.iter().filter(|e| e.action.label() == label).count();
+        (count("create"), count("update"), count("unchanged"))
+    }
+
+    /// Whether applying would write anything.
+    pub fn has_changes(&self) -> bool {
+        self.lifecycle_action != Action::Unchanged || self.experiments.iter().any(|e| e.action != Action::Unchanged)
+    }
+}
+
+/// Compares the files with the stored state. Changes that would corrupt a started experiment are
+/// refused, each naming its file.
+pub fn compute(desired: Desired, lifecycle: &Lifecycle, stored: Vec<StoredExperiment>) -> Result<Plan, Vec<FileError>> {
+    let lifecycle_action = if lifecycle.stages.is_empty() {
+        Action::Create
+    } else if *lifecycle == desired.lifecycle {
+        Action::Unchanged
+    } else {
+        Action::Update(vec!["stages"])
+    };
+    let mut stored: HashMap<String, StoredExperiment> = stored.into_iter().map(|s| (s.def.key.clone(), s)).collect();
+    let mut errors = Vec::new();
+    let mut experiments = Vec::new();
+    for file in desired.experiments {
+        let current = stored.remove(&file.def.key);
+        let action = match &current {
+            None => Action::Create,
+            Some(current) => {
+                if let Err(e) = check_transition(current, &file.def) {
+                    errors.push(FileError::whole(&file.path, e));
+                }
+                match file.def.changed_fields(&current.def) {
+                    changed if changed.is_empty() => Action::Unchanged,
+                    changed => Action::Update(changed),
+                }
+            }
+        };
+        experiments.push(ExperimentPlan { path: file.path, def: file.def, action, current });
+    }
+    if errors.is_empty() {
+        Ok(Plan { lifecycle: desired.lifecycle, lifecycle_action, experiments })
+    } else {
+        Err(errors)
+    }
+}
+
+/// What may change once an experiment has started: weights, traffic, targeting, texts, metrics,
+/// and its status forward (running ⇄ paused → stopped). Not its variants, stage or goal, and a
+/// stopped experiment stays stopped.
+fn check_transition(current: &StoredExperiment, wanted: &ExperimentDef) -> Result<(), String> {
+    let key = &wanted.key;
+    let from = current.def.status;
+    if from == Status::Stopped && wanted.status != Status::Stopped {
+        return Err(format!(
+            "experiment {key:?} is stopped and cannot become {}: copy it under a new key to run it again",
+            wanted.status
+        ));
+    }
+    if current.started_at.is_none() {
+        return Ok(());
+    }
+    if wanted.status == Status::Draft {
+        return Err(format!("experiment {key:?} has started and cannot go back to draft (pause or stop it)"));
+    }
+    if current.def.variant_keys_differ(wanted) {
+        return Err(format!(
+            "experiment {key:?} has started, so its variants cannot change (weights and payloads can): stop it and copy it under a new key"
+        ));
+    }
+    for (field, was, now) in [("stage", &current.def.stage, &wanted.stage), ("goal", &current.def.goal, &wanted.goal)] {
+        if was != now {
+            return Err(format!("experiment {key:?} has started, so its {field} cannot change from {was:?} to {now:?}: stop it and copy it under a new key"));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,70 @@
+//! `stagelab apply [DIR] [--dry-run]`: sync experiment files into the database.
+
+use crate::apply::plan::{Action, Plan};
+use crate::apply::{self, ApplyError};
+use crate::config::Config;
+use clap::Args;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Arguments of `stagelab apply`.
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// Directory of experiment files.
+    #[arg(default_value = "experiments")]
+    pub dir: PathBuf,
+    /// Print the plan without writing anything.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// Runs the command.
+pub async fn run(config: Config, args: ApplyArgs) -> ExitCode {
+    let db = match super::connect(&config).await {
+        Ok(db) => db,
+        Err(code) => return code,
+    };
+    let result = apply::run(&db.pool, &args.dir, args.dry_run, &super::cli_actor()).await;
+    db.close().await;
+    match result {
+        Ok(plan) => {
+            let mut out = std::io::stdout().lock();
+            let _ = print_plan(&mut out, &plan, args.dry_run);
+            ExitCode::SUCCESS
+        }
+        Err(ApplyError::Invalid(errors)) => {
+            for e in &errors {
+                eprintln!("{e}");
+            }
+            eprintln!("error: {} problem(s); nothing was applied.", errors.len());
+            ExitCode::from(2)
+        }
+        Err(e) => {
+            eprintln!("error: {e}; nothing was applied.");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Prints a plan: one line per experiment, the changed fields of updates, and a summary.
+pub fn print_plan(out: &mut impl Write, plan: &Plan, dry_run: bool) -> std::io::Result<()> {
+    let stages: Vec<&str> = plan.lifecycle.stages.iter().map(|s| s.id.as_str()).collect();
+    writeln!(out, "lifecycle   {:<10} {}", plan.lifecycle_action.label(), stages.join(" → "))?;
+    let width = plan.experiments.iter().map(|e| e.def.key.len()).max().unwrap_or(0);
+    for item in &plan.experiments {
+        writeln!(out, "experiment  {:<10} {:<width$}  {}", item.action.label(), item.def.key, item.path.display())?;
+        if let Action::Update(fields) = &item.action {
+            writeln!(out, "              changes: {}", fields.join(", "))?;
+        }
+    }
+    let (create, update, unchanged) = plan.counts();
+    writeln!(out, "Plan: {create} to create, {update} to update, {unchanged} unchanged.")?;
+    if dry_run {
+        writeln!(out, "Dry run: nothing was written.")
+    } else if plan.has_changes() {
+        writeln!(out, "Applied.")
+    } else {
+        writeln!(out, "Nothing to do.")
+    }
+}

@@ -1,0 +1,70 @@
+//! `api_keys`: storefront and admin keys, stored as SHA-256 digests.
+
+use crate::db::schema::api_keys;
+use chrono::{DateTime, Utc};
+use diesel::{ExpressionMethods, OptionalExtension, QueryDsl, QueryResult, Queryable, Selectable, SelectableHelper};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+/// A key to store.
+#[derive(Debug, diesel::Insertable)]
+#[diesel(table_name = api_keys)]
+pub struct NewApiKey<'a> {
+    /// Label.
+    pub name: &'a str,
+    /// `storefront` or `admin`.
+    pub role: &'a str,
+    /// First characters of the token.
+    pub prefix: &'a str,
+    /// SHA-256 of the token.
+    pub token_hash: &'a str,
+}
+
+/// A stored key (without any secret).
+#[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
+#[diesel(table_name = api_keys)]
+pub struct ApiKey {
+    /// Id.
+    pub id: i64,
+    /// Label.
+    pub name: String,
+    /// Role.
+    pub role: String,
+    /// First characters of the token.
+    pub prefix: String,
+    /// When created.
+    pub created_at: DateTime<Utc>,
+    /// When last used, if tracked.
+    pub last_used_at: Option<DateTime<Utc>>,
+    /// When revoked.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// Stores a key; returns it.
+pub async fn insert(conn: &mut AsyncPgConnection, key: &NewApiKey<'_>) -> QueryResult<ApiKey> {
+    diesel::insert_into(api_keys::table).values(key).returning(ApiKey::as_returning()).get_result(conn).await
+}
+
+/// Every key, newest first.
+pub async fn list(conn: &mut AsyncPgConnection) -> QueryResult<Vec<ApiKey>> {
+    api_keys::table.order(api_keys::id.desc()).select(ApiKey::as_select()).load(conn).await
+}
+
+/// The active (not revoked) key whose token has this digest.
+pub async fn find_active_by_hash(conn: &mut AsyncPgConnection, token_hash: &str) -> QueryResult<Option<ApiKey>> {
+    api_keys::table
+        .filter(api_keys::token_hash.eq(token_hash))
+        .filter(api_keys::revoked_at.is_null())
+        .select(ApiKey::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// Revokes a key by id; returns whether an active key was revoked.
+pub async fn revoke(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<bool> {
+    let n = diesel::update(api_keys::table.filter(api_keys::id.eq(id)).filter(api_keys::revoked_at.is_null()))
+        .set(api_keys::revoked_at.eq(diesel::dsl::now))
+        .execute(conn)
+        .await?;
+    Ok(n == 1)
+}

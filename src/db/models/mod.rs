@@ -1,0 +1,12 @@
+//! One file per table: row structs, insert forms and query functions returning `QueryResult`.
+
+pub mod api_keys;
+pub mod audit;
+pub mod experiments;
+pub mod stages;
+pub mod users;
+
+/// A JSON column that does not hold what the domain expects: surfaced as a deserialisation error.
+pub(crate) fn bad_json(what: &str, e: impl std::fmt::Display) -> diesel::result::Error {
+    diesel::result::Error::DeserializationError(format!("stored {what} is invalid: {e}").into())
+}

@@ -1,0 +1,51 @@
+//! `users`: admin UI users with argon2 password hashes.
+
+use crate::db::schema::users;
+use chrono::{DateTime, Utc};
+use diesel::{ExpressionMethods, OptionalExtension, QueryDsl, QueryResult, Queryable, Selectable, SelectableHelper};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+/// A user to store.
+#[derive(Debug, diesel::Insertable)]
+#[diesel(table_name = users)]
+pub struct NewUser<'a> {
+    /// Normalised (lower-case) e-mail.
+    pub email: &'a str,
+    /// argon2 PHC string.
+    pub password_hash: &'a str,
+    /// `admin`, `editor` or `viewer`.
+    pub role: &'a str,
+}
+
+/// A stored user.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub struct User {
+    /// Id.
+    pub id: i64,
+    /// E-mail.
+    pub email: String,
+    /// argon2 PHC string.
+    pub password_hash: String,
+    /// Role.
+    pub role: String,
+    /// When created.
+    pub created_at: DateTime<Utc>,
+    /// When disabled.
+    pub disabled_at: Option<DateTime<Utc>>,
+}
+
+/// Stores a user; a taken e-mail is a unique violation.
+pub async fn insert(conn: &mut AsyncPgConnection, user: &NewUser<'_>) -> QueryResult<User> {
+    diesel::insert_into(users::table).values(user).returning(User::as_returning()).get_result(conn).await
+}
+
+/// The user with this (normalised) e-mail.
+pub async fn find_by_email(conn: &mut AsyncPgConnection, email: &str) -> QueryResult<Option<User>> {
+    users::table.filter(users::email.eq(email)).select(User::as_select()).first(conn).await.optional()
+}
+
+/// How many users exist.
+pub async fn count(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
+    users::table.count().get_result(conn).await
+}

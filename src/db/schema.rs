@@ -1,0 +1,167 @@
+// @generated automatically by Diesel CLI.
+
+diesel::table! {
+    api_keys (id) {
+        id -> Int8,
+        name -> Text,
+        role -> Text,
+        prefix -> Text,
+        token_hash -> Text,
+        created_at -> Timestamptz,
+        last_used_at -> Nullable<Timestamptz>,
+        revoked_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> Int8,
+        actor -> Text,
+        action -> Text,
+        entity_type -> Text,
+        entity_key -> Text,
+        before -> Nullable<Jsonb>,
+        after -> Nullable<Jsonb>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    customers (customer_id) {
+        customer_id -> Text,
+        stage -> Nullable<Text>,
+        stage_reached_at -> Nullable<Timestamptz>,
+        attributes -> Jsonb,
+        segment -> Nullable<Text>,
+        first_seen_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    events (id) {
+        id -> Int8,
+        source -> Text,
+        event_id -> Text,
+        customer_id -> Text,
+        event_type -> Text,
+        stage -> Nullable<Text>,
+        value -> Nullable<Float8>,
+        currency -> Nullable<Text>,
+        order_id -> Nullable<Text>,
+        referred_customer_id -> Nullable<Text>,
+        occurred_at -> Timestamptz,
+        received_at -> Timestamptz,
+        is_late -> Bool,
+    }
+}
+
+diesel::table! {
+    experiments (id) {
+        id -> Int8,
+        key -> Text,
+        name -> Text,
+        hypothesis -> Text,
+        stage -> Text,
+        goal -> Text,
+        window_days -> Int4,
+        traffic -> Float8,
+        layer_id -> Nullable<Int8>,
+        targeting -> Nullable<Jsonb>,
+        metrics -> Jsonb,
+        stats -> Jsonb,
+        simulation -> Nullable<Jsonb>,
+        status -> Text,
+        salt -> Text,
+        managed_by -> Text,
+        source_file -> Nullable<Text>,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        started_at -> Nullable<Timestamptz>,
+        stopped_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    exposures (customer_id, experiment_id) {
+        customer_id -> Text,
+        experiment_id -> Int8,
+        variant_id -> Int8,
+        exposed_at -> Timestamptz,
+        is_override -> Bool,
+    }
+}
+
+diesel::table! {
+    layers (id) {
+        id -> Int8,
+        key -> Text,
+        description -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    lifecycle_stages (id) {
+        id -> Text,
+        position -> Int4,
+        name -> Text,
+        description -> Text,
+    }
+}
+
+diesel::table! {
+    sessions (token_hash) {
+        token_hash -> Text,
+        user_id -> Int8,
+        csrf_token -> Text,
+        created_at -> Timestamptz,
+        last_seen_at -> Timestamptz,
+        expires_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Int8,
+        email -> Text,
+        password_hash -> Text,
+        role -> Text,
+        created_at -> Timestamptz,
+        disabled_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    variants (id) {
+        id -> Int8,
+        experiment_id -> Int8,
+        key -> Text,
+        position -> Int4,
+        weight -> Float8,
+        payload -> Jsonb,
+    }
+}
+
+diesel::joinable!(customers -> lifecycle_stages (stage));
+diesel::joinable!(events -> lifecycle_stages (stage));
+diesel::joinable!(experiments -> layers (layer_id));
+diesel::joinable!(exposures -> experiments (experiment_id));
+diesel::joinable!(exposures -> variants (variant_id));
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(variants -> experiments (experiment_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    api_keys,
+    audit_log,
+    customers,
+    events,
+    experiments,
+    exposures,
+    layers,
+    lifecycle_stages,
+    sessions,
+    users,
+    variants,
+);

@@ -1,0 +1,100 @@
+//! API keys: random bearer tokens, stored only as a SHA-256 digest.
+//!
+//! A token is high-entropy (256 random bits), so a fast digest is the right hash: it can be checked
+//! on every storefront request, unlike a password hash, and cannot be brute-forced.
+
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use std::fmt;
+use std::str::FromStr;
+
+/// What a key may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyRole {
+    /// Assignments and events only.
+    Storefront,
+    /// Everything, including the management API.
+    Admin,
+}
+
+impl KeyRole {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyRole::Storefront => "storefront",
+            KeyRole::Admin => "admin",
+        }
+    }
+}
+
+impl fmt::Display for KeyRole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for KeyRole {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "storefront" => Ok(KeyRole::Storefront),
+            "admin" => Ok(KeyRole::Admin),
+            other => Err(format!("unknown key role {other:?} (storefront or admin)")),
+        }
+    }
+}
+
+/// A freshly generated token: shown once, then only its digest is kept.
+#[derive(Debug)]
+pub struct NewToken {
+    /// The secret, e.g. `slk_sf_3q…`.
+    pub token: String,
+    /// Its first characters, safe to display.
+    pub prefix: String,
+    /// SHA-256 of the token, hex.
+    pub hash: String,
+}
+
+/// Generates a token for a role.
+pub fn generate(role: KeyRole) -> NewToken {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    let tag = match role {
+        KeyRole::Storefront => "sf",
+        KeyRole::Admin => "ad",
+    };
+    let token = format!("slk_{tag}_{}", hex::encode(bytes));
+    let prefix = token[..14].to_string();
+    let hash = hash(&token);
+    NewToken { token, prefix, hash }
+}
+
+/// The stored digest of a token.
+pub fn hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_unique_and_hash_to_their_digest() {
+        let a = generate(KeyRole::Storefront);
+        let b = generate(KeyRole::Storefront);
+        assert_ne!(a.token, b.token);
+        assert!(a.token.starts_with("slk_sf_"));
+        assert_eq!(a.token.len(), 7 + 64);
+        assert_eq!(a.hash, hash(&a.token));
+        assert_ne!(a.hash, b.hash);
+        assert!(a.token.starts_with(&a.prefix));
+        assert!(generate(KeyRole::Admin).token.starts_with("slk_ad_"));
+    }
+
+    #[test]
+    fn roles_parse() {
+        assert_eq!("admin".parse::<KeyRole>(), Ok(KeyRole::Admin));
+        assert!("viewer".parse::<KeyRole>().is_err());
+    }
+}

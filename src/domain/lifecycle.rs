@@ -1,0 +1,65 @@
+//! The ordered lifecycle stages (`experiments/lifecycle.toml`).
+
+use serde::Serialize;
+
+/// One lifecycle stage, e.g. `acquisition` (first purchase).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Stage {
+    /// Stable id used everywhere (`^[a-z][a-z0-9_-]*$`).
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// What being in this stage means.
+    pub description: String,
+}
+
+/// The stages in order, from first contact to advocacy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct Lifecycle {
+    /// Ordered stages; never empty once validated.
+    pub stages: Vec<Stage>,
+}
+
+impl Lifecycle {
+    /// The position of a stage, if it exists.
+    pub fn position(&self, id: &str) -> Option<usize> {
+        self.stages.iter().position(|s| s.id == id)
+    }
+
+    /// The stage ids, in order, joined for messages ("reach, acquisition, …").
+    pub fn ids(&self) -> String {
+        self.stages.iter().map(|s| s.id.as_str()).collect::<Vec<_>>().join(", ")
+    }
+}
+
+/// Whether `id` is a valid stage id.
+pub fn is_valid_stage_id(id: &str) -> bool {
+    let mut chars = id.chars();
+    matches!(chars.next(), Some('a'..='z'))
+        && id.len() <= 63
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stage_ids() {
+        assert!(is_valid_stage_id("retention"));
+        assert!(is_valid_stage_id("second_purchase-2"));
+        assert!(!is_valid_stage_id("Retention"));
+        assert!(!is_valid_stage_id("2nd"));
+        assert!(!is_valid_stage_id(""));
+        assert!(!is_valid_stage_id(&"a".repeat(64)));
+    }
+
+    #[test]
+    fn positions_follow_order() {
+        let stage = |id: &str| Stage { id: id.into(), name: id.into(), description: String::new() };
+        let l = Lifecycle { stages: vec![stage("reach"), stage("acquisition")] };
+        assert_eq!(l.position("acquisition"), Some(1));
+        assert_eq!(l.position("advocacy"), None);
+        assert_eq!(l.ids(), "reach, acquisition");
+    }
+}

@@ -1,0 +1,8 @@
+//! Pure domain types: what a lifecycle, an experiment and a credential are, parsed into types that
+//! cannot be invalid. Nothing here knows of HTTP or SQL.
+
+pub mod experiment;
+pub mod key;
+pub mod lifecycle;
+pub mod password;
+pub mod targeting;

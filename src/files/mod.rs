@@ -1,0 +1,98 @@
+//! Experiments as code: reading and validating `experiments/` (CONTRACT §6).
+//!
+//! `lifecycle.toml` lists the ordered stages; every other `*.toml` file is one experiment. All
+//! problems of all files are collected, each naming its file and line, so a user fixes everything
+//! in one pass.
+
+mod error;
+mod experiment;
+mod lifecycle;
+mod value;
+
+pub use error::FileError;
+
+use crate::domain::experiment::ExperimentDef;
+use crate::domain::lifecycle::Lifecycle;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// An experiment read from a file.
+#[derive(Debug, Clone)]
+pub struct FileExperiment {
+    /// The file it came from.
+    pub path: PathBuf,
+    /// Its definition.
+    pub def: ExperimentDef,
+}
+
+/// Everything a directory of experiment files asks for.
+#[derive(Debug, Clone)]
+pub struct Desired {
+    /// The lifecycle stages.
+    pub lifecycle: Lifecycle,
+    /// The experiments, in file-name order.
+    pub experiments: Vec<FileExperiment>,
+}
+
+/// The name of the lifecycle file inside the directory.
+pub const LIFECYCLE_FILE: &str = "lifecycle.toml";
+
+/// Reads and validates every file in `dir`; on failure, returns every problem found.
+pub fn load_dir(dir: &Path) -> Result<Desired, Vec<FileError>> {
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| vec![FileError::whole(dir, format!("cannot read the directory: {e}"))])?;
+    let mut files: Vec<PathBuf> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml") && p.is_file())
+        .collect();
+    files.sort();
+
+    let mut errors = Vec::new();
+    let lifecycle_path = dir.join(LIFECYCLE_FILE);
+    let lifecycle = match read(&lifecycle_path) {
+        Ok(text) => lifecycle::parse(&lifecycle_path, &text).map_err(|e| errors.extend(e)).ok(),
+        Err(e) => {
+            errors.push(e);
+            None
+        }
+    };
+
+    let mut experiments: Vec<FileExperiment> = Vec::new();
+    let mut seen: HashMap<String, (PathBuf, usize)> = HashMap::new();
+    for path in files.iter().filter(|p| p.file_name().is_some_and(|n| n != LIFECYCLE_FILE)) {
+        let text = match read(path) {
+            Ok(text) => text,
+            Err(e) => {
+                errors.push(e);
+                continue;
+            }
+        };
+        match experiment::parse(path, &text, lifecycle.as_ref()) {
+            Ok((def, key_line)) => {
+                if let Some((other, line)) = seen.get(&def.key) {
+                    errors.push(FileError::new(
+                        path,
+                        key_line,
+                        format!("duplicate experiment key {:?}: also defined in {}:{line}", def.key, other.display()),
+                    ));
+                } else {
+                    seen.insert(def.key.clone(), (path.clone(), key_line));
+                    experiments.push(FileExperiment { path: path.clone(), def });
+                }
+            }
+            Err(e) => errors.extend(e),
+        }
+    }
+    match lifecycle {
+        Some(lifecycle) if errors.is_empty() => Ok(Desired { lifecycle, experiments }),
+        _ => Err(errors),
+    }
+}
+
+fn read(path: &Path) -> Result<String, FileError> {
+    std::fs::read_to_string(path).map_err(|e| FileError::whole(path, format!("cannot read: {e}")))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,86 @@
+//! Prometheus metrics: the registry, the HTTP middleware that feeds it, and `GET /metrics`.
+
+use crate::state::AppState;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::{get, web, HttpResponse};
+use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder};
+use std::time::Instant;
+
+/// The service's metrics (cheap to clone: handles into one registry).
+#[derive(Clone)]
+pub struct Metrics {
+    /// Every metric, for `/metrics`.
+    pub registry: Registry,
+    /// `stagelab_http_requests_total{method, route, status}`.
+    pub http_requests: IntCounterVec,
+    /// `stagelab_http_request_duration_seconds{method, route}`.
+    pub http_duration: HistogramVec,
+}
+
+impl Metrics {
+    /// A fresh registry with the HTTP metrics.
+    pub fn new() -> Metrics {
+        let registry = Registry::new();
+        let http_requests = IntCounterVec::new(
+            Opts::new("stagelab_http_requests_total", "HTTP requests by method, route pattern and status."),
+            &["method", "route", "status"],
+        )
+        .expect("valid metric");
+        let buckets = vec![0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+        let http_duration = HistogramVec::new(
+            HistogramOpts::new(
+                "stagelab_http_request_duration_seconds",
+                "HTTP request latency by method and route pattern.",
+            )
+            .buckets(buckets),
+            &["method", "route"],
+        )
+        .expect("valid metric");
+        registry.register(Box::new(http_requests.clone())).expect("registered once");
+        registry.register(Box::new(http_duration.clone())).expect("registered once");
+        Metrics { registry, http_requests, http_duration }
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new()
+    }
+}
+
+/// Middleware: counts and times every request, labelled by route pattern (not by path, so that
+/// ids in paths cannot blow up the number of series).
+pub async fn track(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let started = Instant::now();
+    let metrics = req.app_data::<web::Data<AppState>>().map(|s| s.metrics.clone());
+    let method = req.method().as_str().to_owned();
+    let response = next.call(req).await?;
+    if let Some(metrics) = metrics {
+        let route = response.request().match_pattern().unwrap_or_else(|| "unmatched".into());
+        let status = response.status().as_u16().to_string();
+        metrics.http_requests.with_label_values(&[&method, &route, &status]).inc();
+        metrics.http_duration.with_label_values(&[&method, &route]).observe(started.elapsed().as_secs_f64());
+    }
+    Ok(response)
+}
+
+/// Registers the route.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(export);
+}
+
+#[get("/metrics")]
+async fn export(state: web::Data<AppState>) -> HttpResponse {
+    let mut buffer = Vec::new();
+    let encoder = TextEncoder::new();
+    if let Err(e) = encoder.encode(&state.metrics.registry.gather(), &mut buffer) {
+        tracing::error!(error = %e, "cannot encode metrics");
+        return HttpResponse::InternalServerError().finish();
+    }
+    HttpResponse::Ok().content_type(encoder.format_type()).body(buffer)
+}

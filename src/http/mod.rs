@@ -1,0 +1,35 @@
+//! HTTP handlers, one file per action; each module exposes `configure`.
+
+pub mod health;
+pub mod metrics;
+
+use crate::errors::{self, ApiError};
+use actix_web::web;
+
+/// Largest JSON body accepted (event batches are the biggest legitimate bodies).
+pub const MAX_JSON_BYTES: usize = 16 * 1024 * 1024;
+
+/// Registers every route.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(json_config())
+        .app_data(
+            web::PathConfig::default()
+                .error_handler(|err, _| ApiError::bad_request("invalid_path", err.to_string()).into()),
+        )
+        .app_data(
+            web::QueryConfig::default()
+                .error_handler(|err, _| ApiError::bad_request("invalid_query", err.to_string()).into()),
+        )
+        .configure(health::configure)
+        .configure(metrics::configure);
+}
+
+/// JSON extractor settings: size limit and enveloped errors.
+pub fn json_config() -> web::JsonConfig {
+    web::JsonConfig::default().limit(MAX_JSON_BYTES).error_handler(|err, _| errors::from_json_error(err).into())
+}
+
+/// The answer for a route that does not exist.
+pub async fn not_found(req: actix_web::HttpRequest) -> Result<actix_web::HttpResponse, ApiError> {
+    Err(ApiError::not_found(format!("No route for {} {}.", req.method(), req.path())))
+}

@@ -1,0 +1,14 @@
+//! Logging: a `tracing` subscriber writing text or JSON lines to stderr.
+
+use crate::config::LogFormat;
+use tracing_subscriber::EnvFilter;
+
+/// Installs the global subscriber (once; later calls are ignored, which tests rely on).
+pub fn init(filter: &str, format: LogFormat) {
+    let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).try_init(),
+    };
+}
