@@ -10,6 +10,7 @@
 //! | `STAGELAB_LOG` | `--log` | `info` | log filter (`tracing` `EnvFilter` syntax, e.g. `stagelab=debug,info`) |
 //! | `STAGELAB_LOG_FORMAT` | `--log-format` | `text` | `text` or `json` |
 //! | `STAGELAB_DB_POOL_SIZE` | `--db-pool-size` | 16 | database connections per process |
+//! | `STAGELAB_PG_BIN_DIR` | `--pg-bin-dir` | `PATH`, then `/usr/lib/postgresql/*/bin` | where `initdb` and `pg_ctl` are |
 //!
 //! `--no-migrate` (serve) skips running pending migrations at start.
 
@@ -21,8 +22,13 @@ use std::path::PathBuf;
 pub enum DatabaseConfig {
     /// An external PostgreSQL (`DATABASE_URL`). The URL may hold a password: never log it.
     Url(String),
-    /// The embedded cluster under this directory.
-    Embedded(PathBuf),
+    /// The embedded cluster under `data_dir/postgres`.
+    Embedded {
+        /// The data directory.
+        data_dir: PathBuf,
+        /// Where the PostgreSQL programs are, when not in the usual places.
+        bin_dir: Option<PathBuf>,
+    },
 }
 
 /// Log output format.

@@ -40,6 +40,9 @@ pub struct GlobalArgs {
     /// Log format.
     #[arg(long, env = "STAGELAB_LOG_FORMAT", value_enum, default_value = "text", global = true)]
     pub log_format: LogFormat,
+    /// Directory of the PostgreSQL programs (initdb, pg_ctl) for the embedded cluster.
+    #[arg(long, env = "STAGELAB_PG_BIN_DIR", global = true)]
+    pub pg_bin_dir: Option<PathBuf>,
     /// Database connections per process.
     #[arg(long, env = "STAGELAB_DB_POOL_SIZE", default_value_t = 16, global = true, value_parser = clap::value_parser!(u16).range(1..=1000))]
     pub db_pool_size: u16,
@@ -69,7 +72,7 @@ impl GlobalArgs {
     pub fn config(&self) -> Config {
         let database = match &self.database_url {
             Some(url) if !url.trim().is_empty() => DatabaseConfig::Url(url.clone()),
-            _ => DatabaseConfig::Embedded(self.data_dir.clone()),
+            _ => DatabaseConfig::Embedded { data_dir: self.data_dir.clone(), bin_dir: self.pg_bin_dir.clone() },
         };
         Config {
             database,

@@ -54,9 +54,10 @@ impl Database {
     pub async fn connect(config: &Config) -> Result<Database, SetupError> {
         let (url, cluster) = match &config.database {
             DatabaseConfig::Url(url) => (url.clone(), None),
-            DatabaseConfig::Embedded(data_dir) => {
+            DatabaseConfig::Embedded { data_dir, bin_dir } => {
                 let dir = data_dir.join("postgres");
-                let cluster = tokio::task::spawn_blocking(move || Cluster::start(&dir, &StartOptions::default()))
+                let options = StartOptions { bin_dir: bin_dir.clone(), ..StartOptions::default() };
+                let cluster = tokio::task::spawn_blocking(move || Cluster::start(&dir, &options))
                     .await
                     .map_err(|e| SetupError::Connect(e.to_string()))??;
                 create_database_if_missing(&cluster.url("postgres"), EMBEDDED_DATABASE).await?;

@@ -1,5 +1,7 @@
 //! HTTP handlers, one file per action; each module exposes `configure`.
 
+pub mod auth;
+pub mod experiments;
 pub mod health;
 pub mod metrics;
 
@@ -21,7 +23,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .error_handler(|err, _| ApiError::bad_request("invalid_query", err.to_string()).into()),
         )
         .configure(health::configure)
-        .configure(metrics::configure);
+        .configure(metrics::configure)
+        .configure(experiments::configure);
 }
 
 /// JSON extractor settings: size limit and enveloped errors.

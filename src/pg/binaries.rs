@@ -13,10 +13,14 @@ pub struct Binaries {
 }
 
 impl Binaries {
-    /// Finds `initdb` and `pg_ctl` on `PATH`, else in the newest `/usr/lib/postgresql/*/bin`.
-    /// Both are taken from one directory where possible, so their versions agree.
-    pub fn locate() -> Result<Binaries, PgError> {
-        let dirs = search_dirs(std::env::var_os("PATH"), Path::new("/usr/lib/postgresql"));
+    /// Finds `initdb` and `pg_ctl` in `bin_dir` when given (only there), else on `PATH`, else in
+    /// the newest `/usr/lib/postgresql/*/bin`. Both are taken from one directory where possible,
+    /// so their versions agree.
+    pub fn locate(bin_dir: Option<&Path>) -> Result<Binaries, PgError> {
+        let dirs = match bin_dir {
+            Some(dir) => vec![dir.to_owned()],
+            None => search_dirs(std::env::var_os("PATH"), Path::new("/usr/lib/postgresql")),
+        };
         let initdb = find_in("initdb", &dirs).ok_or(PgError::MissingBinary("initdb"))?;
         let sibling = initdb.with_file_name("pg_ctl");
         let pg_ctl = if is_executable(&sibling) {

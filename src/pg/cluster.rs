@@ -14,6 +14,8 @@ const USER: &str = "stagelab";
 pub struct StartOptions {
     /// `name=value` pairs passed to the server as `-c name=value`.
     pub settings: Vec<(String, String)>,
+    /// Where the PostgreSQL programs are, when not in the usual places.
+    pub bin_dir: Option<PathBuf>,
 }
 
 /// A running embedded cluster, in use by this process until dropped (or [`Cluster::stop`]ped).
@@ -31,7 +33,7 @@ impl Cluster {
     /// Initialises (first time only) and starts the cluster for `requested_dir`, or joins it when
     /// another process already runs it.
     pub fn start(requested_dir: &Path, options: &StartOptions) -> Result<Cluster, PgError> {
-        let bins = Binaries::locate()?;
+        let bins = Binaries::locate(options.bin_dir.as_deref())?;
         let run_as = RunAs::detect()?;
         let dir = location::resolve(requested_dir, run_as.as_ref())?;
 

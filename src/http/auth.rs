@@ -1,0 +1,82 @@
+//! API-key authentication for `/api/v1`: `Authorization: Bearer <token>`.
+//!
+//! Storefront keys may call the storefront endpoints (assignments, events); admin keys may call
+//! everything. UI sessions are separate and never accepted here.
+
+use crate::db::models::api_keys;
+use crate::domain::key::{self, KeyRole};
+use crate::errors::ApiError;
+use crate::state::AppState;
+use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
+use std::future::Future;
+use std::pin::Pin;
+
+/// The key a request authenticated with.
+#[derive(Debug, Clone)]
+pub struct ApiKey {
+    /// Key id.
+    pub id: i64,
+    /// Key label (the event `source`, and the audit actor `key:<name>`).
+    pub name: String,
+    /// What it may do.
+    pub role: KeyRole,
+}
+
+/// An [`ApiKey`] with the admin role (403 otherwise).
+#[derive(Debug, Clone)]
+pub struct AdminKey(pub ApiKey);
+
+impl FromRequest for ApiKey {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let token = bearer_token(req);
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let token = token?;
+            let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
+            let mut conn = state.pool.get().await?;
+            let found = api_keys::find_active_by_hash(&mut conn, &key::hash(&token)).await?;
+            let found =
+                found.ok_or_else(|| ApiError::unauthorized("The API key is not valid (unknown or revoked)."))?;
+            let role = found.role.parse::<KeyRole>().map_err(ApiError::internal)?;
+            Ok(ApiKey { id: found.id, name: found.name, role })
+        })
+    }
+}
+
+impl FromRequest for AdminKey {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let key = ApiKey::from_request(req, payload);
+        Box::pin(async move {
+            let key = key.await?;
+            if key.role != KeyRole::Admin {
+                return Err(ApiError::forbidden(
+                    "This endpoint needs an admin key; a storefront key may only send assignments and events.",
+                ));
+            }
+            Ok(AdminKey(key))
+        })
+    }
+}
+
+/// The token of an `Authorization: Bearer …` header.
+fn bearer_token(req: &HttpRequest) -> Result<String, ApiError> {
+    let value = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| ApiError::unauthorized("Send an API key as `Authorization: Bearer <token>`."))?;
+    let value = value.to_str().map_err(|_| ApiError::unauthorized("The Authorization header is not readable text."))?;
+    match value.split_once(' ') {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() && token.len() <= 200 =>
+        {
+            Ok(token.trim().to_string())
+        }
+        _ => Err(ApiError::unauthorized("The Authorization header must be `Bearer <token>`.")),
+    }
+}

@@ -1,0 +1,22 @@
+//! `GET /api/v1/experiments/{key}`.
+
+use super::ExperimentView;
+use crate::db::models::experiments;
+use crate::errors::ApiError;
+use crate::http::auth::AdminKey;
+use crate::state::AppState;
+use actix_web::{get, web, HttpResponse};
+
+#[get("/api/v1/experiments/{key}")]
+#[tracing::instrument(skip_all, fields(experiment.key = %path))]
+pub(super) async fn get(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    _key: AdminKey,
+) -> Result<HttpResponse, ApiError> {
+    let key = path.into_inner();
+    let mut conn = state.pool.get().await?;
+    let found = experiments::find(&mut conn, &key).await?;
+    let found = found.ok_or_else(|| ApiError::not_found(format!("No experiment with key {key:?}.")))?;
+    Ok(HttpResponse::Ok().json(ExperimentView::from(found)))
+}

@@ -1,0 +1,12 @@
+//! The integration tests: one binary, a real PostgreSQL (the embedded cluster, shared by the
+//! whole run) and a fresh database per test.
+
+mod support;
+
+mod api_experiments;
+mod apply;
+mod cli;
+mod embedded;
+mod errors;
+mod health;
+mod migrations;
