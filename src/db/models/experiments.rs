@@ -13,14 +13,18 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde_json::Value;
 use std::collections::HashMap;
 
-/// An experiment as stored: its definition plus what the database adds.
-#[derive(Debug, Clone)]
+/// An experiment as stored: its definition plus what the database adds. Serialises as the API
+/// shows it: the definition's fields flattened, without the internal id and salt.
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct StoredExperiment {
     /// Id.
+    #[serde(skip)]
     pub id: i64,
     /// The definition.
+    #[serde(flatten)]
     pub def: ExperimentDef,
     /// Hashing salt.
+    #[serde(skip)]
     pub salt: String,
     /// `code` (from `stagelab apply`) or `ui`.
     pub managed_by: String,

@@ -1,6 +1,5 @@
 //! `GET /api/v1/experiments/{key}`.
 
-use super::ExperimentView;
 use crate::db::models::experiments;
 use crate::errors::ApiError;
 use crate::http::auth::AdminKey;
@@ -18,5 +17,5 @@ pub(super) async fn get(
     let mut conn = state.pool.get().await?;
     let found = experiments::find(&mut conn, &key).await?;
     let found = found.ok_or_else(|| ApiError::not_found(format!("No experiment with key {key:?}.")))?;
-    Ok(HttpResponse::Ok().json(ExperimentView::from(found)))
+    Ok(HttpResponse::Ok().json(found))
 }

@@ -1,6 +1,5 @@
 //! `GET /api/v1/experiments`.
 
-use super::ExperimentView;
 use crate::db::models::experiments;
 use crate::errors::ApiError;
 use crate::http::auth::AdminKey;
@@ -11,7 +10,6 @@ use actix_web::{get, web, HttpResponse};
 #[tracing::instrument(skip_all)]
 pub(super) async fn list(state: web::Data<AppState>, _key: AdminKey) -> Result<HttpResponse, ApiError> {
     let mut conn = state.pool.get().await?;
-    let all: Vec<ExperimentView> =
-        experiments::load_all(&mut conn).await?.into_iter().map(ExperimentView::from).collect();
+    let all = experiments::load_all(&mut conn).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "experiments": all })))
 }
