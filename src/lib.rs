@@ -9,6 +9,7 @@
 //! - [`domain`] and [`stats`]: pure code that knows nothing of HTTP or SQL.
 
 pub mod apply;
+pub mod assign;
 pub mod cli;
 pub mod config;
 pub mod db;

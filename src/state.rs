@@ -1,9 +1,13 @@
 //! What every handler can reach.
 
+use crate::assign::refresh::ConfigCache;
+use crate::assign::writer::ExposureWriter;
+use crate::assign::Assigner;
 use crate::config::Config;
 use crate::db::Pool;
 use crate::http::metrics::Metrics;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Shared application state (cheap to clone).
 #[derive(Clone)]
@@ -14,11 +18,27 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Prometheus metrics.
     pub metrics: Metrics,
+    /// Experiment definitions and keys in memory.
+    pub cache: Arc<ConfigCache>,
+    /// Assignment.
+    pub assigner: Arc<Assigner>,
 }
 
+/// How often definitions are reloaded when no change notification arrives.
+const REFRESH_PERIOD: Duration = Duration::from_secs(5);
+
 impl AppState {
-    /// State for a pool and config, with fresh metrics.
-    pub fn new(pool: Pool, config: Config) -> AppState {
-        AppState { pool, config: Arc::new(config), metrics: Metrics::new() }
+    /// Loads the definitions and starts the background tasks (definition refresh, exposure
+    /// writers) on the current runtime. `database_url` is used for the LISTEN connection.
+    pub async fn start(pool: Pool, config: Config, database_url: &str) -> AppState {
+        let metrics = Metrics::new();
+        let cache = Arc::new(ConfigCache::default());
+        if let Err(e) = cache.reload(&pool).await {
+            tracing::warn!(error = %e, "cannot load experiment definitions yet; will retry");
+        }
+        tokio::spawn(cache.clone().follow(database_url.to_string(), pool.clone(), REFRESH_PERIOD));
+        let writer = ExposureWriter::start(pool.clone(), 2, 10_000, metrics.clone());
+        let assigner = Arc::new(Assigner::new(cache.clone(), writer, pool.clone(), metrics.clone()));
+        AppState { pool, config: Arc::new(config), metrics, cache, assigner }
     }
 }

@@ -71,10 +71,19 @@ impl Plan {
 pub fn compute(desired: Desired, lifecycle: &Lifecycle, stored: Vec<StoredExperiment>) -> Result<Plan, Vec<FileError>> {
     let lifecycle_action = if lifecycle.stages.is_empty() {
         Action::Create
-    } else if *lifecycle == desired.lifecycle {
-        Action::Unchanged
     } else {
-        Action::Update(vec!["stages"])
+        let mut changed = Vec::new();
+        if lifecycle.stages != desired.lifecycle.stages {
+            changed.push("stages");
+        }
+        if lifecycle.holdout != desired.lifecycle.holdout {
+            changed.push("holdout");
+        }
+        if changed.is_empty() {
+            Action::Unchanged
+        } else {
+            Action::Update(changed)
+        }
     };
     let mut stored: HashMap<String, StoredExperiment> = stored.into_iter().map(|s| (s.def.key.clone(), s)).collect();
     let mut errors = Vec::new();

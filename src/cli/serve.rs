@@ -46,7 +46,7 @@ pub async fn run(mut config: Config, args: ServeArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     }
-    let state = AppState::new(db.pool.clone(), config.clone());
+    let state = AppState::start(db.pool.clone(), config.clone(), db.url()).await;
     let app = match Application::build(&config, state) {
         Ok(app) => app,
         Err(e) => {

@@ -80,6 +80,7 @@ diesel::table! {
         updated_at -> Timestamptz,
         started_at -> Nullable<Timestamptz>,
         stopped_at -> Nullable<Timestamptz>,
+        overrides -> Jsonb,
     }
 }
 
@@ -123,6 +124,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    settings (key) {
+        key -> Text,
+        value -> Jsonb,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     users (id) {
         id -> Int8,
         email -> Text,
@@ -162,6 +171,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     layers,
     lifecycle_stages,
     sessions,
+    settings,
     users,
     variants,
 );

@@ -199,6 +199,8 @@ pub struct ExperimentDef {
     pub stats: StatsOptions,
     /// The simulator's true effects (`[simulation]` table), kept as given.
     pub simulation: Option<serde_json::Value>,
+    /// QA overrides: customer id → forced variant key (served, flagged, not analysed).
+    pub overrides: std::collections::BTreeMap<String, String>,
     /// Desired status.
     pub status: Status,
 }
@@ -228,6 +230,7 @@ impl ExperimentDef {
         check("metrics", self.metrics != other.metrics);
         check("stats", self.stats != other.stats);
         check("simulation", self.simulation != other.simulation);
+        check("overrides", self.overrides != other.overrides);
         check("status", self.status != other.status);
         changed
     }

@@ -13,11 +13,14 @@ pub struct Stage {
     pub description: String,
 }
 
-/// The stages in order, from first contact to advocacy.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+/// The stages in order, from first contact to advocacy, and the programme-wide holdout.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
 pub struct Lifecycle {
     /// Ordered stages; never empty once validated.
     pub stages: Vec<Stage>,
+    /// Share of customers (0 to 1) who get no experiment at all, to measure the long-term effect of
+    /// the whole programme against them.
+    pub holdout: f64,
 }
 
 impl Lifecycle {
@@ -57,7 +60,7 @@ mod tests {
     #[test]
     fn positions_follow_order() {
         let stage = |id: &str| Stage { id: id.into(), name: id.into(), description: String::new() };
-        let l = Lifecycle { stages: vec![stage("reach"), stage("acquisition")] };
+        let l = Lifecycle { stages: vec![stage("reach"), stage("acquisition")], holdout: 0.0 };
         assert_eq!(l.position("acquisition"), Some(1));
         assert_eq!(l.position("advocacy"), None);
         assert_eq!(l.ids(), "reach, acquisition");

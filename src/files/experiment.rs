@@ -31,6 +31,8 @@ struct RawExperiment {
     metrics: Option<Spanned<MetricsDef>>,
     stats: Option<Spanned<StatsOptions>>,
     simulation: Option<Spanned<RawSimulation>>,
+    #[serde(default)]
+    overrides: Option<Spanned<BTreeMap<String, String>>>,
     #[serde(default = "draft")]
     status: Spanned<String>,
 }
@@ -126,6 +128,7 @@ pub fn parse(path: &Path, text: &str, lifecycle: Option<&Lifecycle>) -> Result<(
     let metrics = check_metrics(&mut p, raw.metrics.as_ref(), lifecycle);
     let stats = check_stats(&mut p, raw.stats.as_ref());
     let simulation = check_simulation(&mut p, raw.simulation.as_ref(), &variants);
+    let overrides = check_overrides(&mut p, raw.overrides.as_ref(), &variants);
     let status = raw.status.get_ref().parse::<Status>().map_err(|e| p.at(raw.status.span().start, e)).ok();
 
     if !p.list.is_empty() {
@@ -146,6 +149,7 @@ pub fn parse(path: &Path, text: &str, lifecycle: Option<&Lifecycle>) -> Result<(
         metrics,
         stats,
         simulation,
+        overrides,
         status: status.unwrap_or(Status::Draft),
     };
     Ok((def, key_line))
@@ -305,4 +309,24 @@ fn check_simulation(
         }
     }
     Some(serde_json::json!({ "variants": raw.get_ref().variants }))
+}
+
+fn check_overrides(
+    p: &mut Problems,
+    raw: Option<&Spanned<BTreeMap<String, String>>>,
+    variants: &[VariantDef],
+) -> BTreeMap<String, String> {
+    let Some(raw) = raw else { return BTreeMap::new() };
+    for (customer, variant) in raw.get_ref() {
+        if customer.is_empty() || customer.len() > 200 {
+            p.at(raw.span().start, format!("override customer id {customer:?} must have 1 to 200 characters"));
+        }
+        if !variants.iter().any(|v| &v.key == variant) {
+            p.at(
+                raw.span().start,
+                format!("override for {customer:?} names variant {variant:?}, which the experiment does not have"),
+            );
+        }
+    }
+    raw.get_ref().clone()
 }

@@ -11,6 +11,8 @@ use toml::Spanned;
 #[serde(deny_unknown_fields)]
 struct RawLifecycle {
     stages: Spanned<Vec<Spanned<RawStage>>>,
+    #[serde(default)]
+    holdout: Option<Spanned<f64>>,
 }
 
 #[derive(Deserialize)]
@@ -50,8 +52,19 @@ pub fn parse(path: &Path, text: &str) -> Result<Lifecycle, Vec<FileError>> {
         }
         stages.push(Stage { id, name: stage.name, description: stage.description });
     }
+    let holdout = raw.holdout.as_ref().map(|h| *h.get_ref()).unwrap_or(0.0);
+    if let Some(h) = &raw.holdout {
+        if !(0.0..=0.5).contains(h.get_ref()) {
+            errors.push(FileError::at(
+                path,
+                text,
+                h.span().start,
+                format!("holdout is a share between 0 and 0.5, not {}", h.get_ref()),
+            ));
+        }
+    }
     if errors.is_empty() {
-        Ok(Lifecycle { stages })
+        Ok(Lifecycle { stages, holdout })
     } else {
         Err(errors)
     }

@@ -36,8 +36,14 @@ impl FromRequest for ApiKey {
         Box::pin(async move {
             let token = token?;
             let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
+            let hash = key::hash(&token);
+            // The key table is in memory (refreshed on every change); the database is asked only
+            // about a key the snapshot does not know yet (created a moment ago).
+            if let Some(known) = state.cache.snapshot().keys.get(&hash) {
+                return Ok(ApiKey { id: known.id, name: known.name.clone(), role: known.role });
+            }
             let mut conn = state.pool.get().await?;
-            let found = api_keys::find_active_by_hash(&mut conn, &key::hash(&token)).await?;
+            let found = api_keys::find_active_by_hash(&mut conn, &hash).await?;
             let found =
                 found.ok_or_else(|| ApiError::unauthorized("The API key is not valid (unknown or revoked)."))?;
             let role = found.role.parse::<KeyRole>().map_err(ApiError::internal)?;

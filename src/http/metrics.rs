@@ -5,7 +5,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{get, web, HttpResponse};
-use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder};
+use prometheus::{Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder};
 use std::time::Instant;
 
 /// The service's metrics (cheap to clone: handles into one registry).
@@ -17,6 +17,14 @@ pub struct Metrics {
     pub http_requests: IntCounterVec,
     /// `stagelab_http_request_duration_seconds{method, route}`.
     pub http_duration: HistogramVec,
+    /// `stagelab_assignments_total{experiment, variant}`: assignments answered.
+    pub assignments: IntCounterVec,
+    /// `stagelab_exposures_total{experiment, variant}`: first exposures stored.
+    pub exposures: IntCounterVec,
+    /// `stagelab_exposure_batch_size`: exposures per group commit.
+    pub exposure_batch: Histogram,
+    /// `stagelab_exposure_wait_seconds`: time a request waited in the group-commit queue.
+    pub exposure_wait: Histogram,
 }
 
 impl Metrics {
@@ -38,9 +46,37 @@ impl Metrics {
             &["method", "route"],
         )
         .expect("valid metric");
-        registry.register(Box::new(http_requests.clone())).expect("registered once");
-        registry.register(Box::new(http_duration.clone())).expect("registered once");
-        Metrics { registry, http_requests, http_duration }
+        let assignments = IntCounterVec::new(
+            Opts::new("stagelab_assignments_total", "Assignments answered, by experiment and variant."),
+            &["experiment", "variant"],
+        )
+        .expect("valid metric");
+        let exposures = IntCounterVec::new(
+            Opts::new("stagelab_exposures_total", "First exposures stored, by experiment and variant."),
+            &["experiment", "variant"],
+        )
+        .expect("valid metric");
+        let exposure_batch = Histogram::with_opts(
+            HistogramOpts::new("stagelab_exposure_batch_size", "Exposures stored per group commit.")
+                .buckets(vec![1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0, 5000.0]),
+        )
+        .expect("valid metric");
+        let exposure_wait = Histogram::with_opts(
+            HistogramOpts::new("stagelab_exposure_wait_seconds", "Time a request waited in the group-commit queue.")
+                .buckets(vec![0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1.0]),
+        )
+        .expect("valid metric");
+        for metric in [
+            Box::new(http_requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(http_duration.clone()),
+            Box::new(assignments.clone()),
+            Box::new(exposures.clone()),
+            Box::new(exposure_batch.clone()),
+            Box::new(exposure_wait.clone()),
+        ] {
+            registry.register(metric).expect("registered once");
+        }
+        Metrics { registry, http_requests, http_duration, assignments, exposures, exposure_batch, exposure_wait }
     }
 }
 

@@ -1,5 +1,6 @@
 //! HTTP handlers, one file per action; each module exposes `configure`.
 
+pub mod assignments;
 pub mod auth;
 pub mod experiments;
 pub mod health;
@@ -24,7 +25,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .configure(health::configure)
         .configure(metrics::configure)
-        .configure(experiments::configure);
+        .configure(experiments::configure)
+        .configure(assignments::configure);
 }
 
 /// JSON extractor settings: size limit and enveloped errors.

@@ -56,6 +56,7 @@ async fn migrations_go_up_down_and_up_again() {
         "layers",
         "lifecycle_stages",
         "sessions",
+        "settings",
         "users",
         "variants",
     ];

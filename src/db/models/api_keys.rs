@@ -68,3 +68,12 @@ pub async fn revoke(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<bool> 
         .await?;
     Ok(n == 1)
 }
+
+/// Every active key with its token digest (for the in-memory key table).
+pub async fn active_with_hashes(conn: &mut AsyncPgConnection) -> QueryResult<Vec<(String, ApiKey)>> {
+    api_keys::table
+        .filter(api_keys::revoked_at.is_null())
+        .select((api_keys::token_hash, ApiKey::as_select()))
+        .load(conn)
+        .await
+}

@@ -26,6 +26,9 @@ pub struct StoredExperiment {
     /// Hashing salt.
     #[serde(skip)]
     pub salt: String,
+    /// Ids of `def.variants`, in the same order.
+    #[serde(skip)]
+    pub variant_ids: Vec<i64>,
     /// `code` (from `stagelab apply`) or `ui`.
     pub managed_by: String,
     /// The file it was applied from.
@@ -66,11 +69,13 @@ struct ExperimentRow {
     updated_at: DateTime<Utc>,
     started_at: Option<DateTime<Utc>>,
     stopped_at: Option<DateTime<Utc>>,
+    overrides: Value,
 }
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = variants)]
 struct VariantRow {
+    id: i64,
     experiment_id: i64,
     key: String,
     weight: f64,
@@ -90,13 +95,9 @@ pub async fn load_all(conn: &mut AsyncPgConnection) -> QueryResult<Vec<StoredExp
         .select(VariantRow::as_select())
         .load(conn)
         .await?;
-    let mut by_experiment: HashMap<i64, Vec<VariantDef>> = HashMap::new();
+    let mut by_experiment: HashMap<i64, Vec<VariantRow>> = HashMap::new();
     for v in variant_rows {
-        by_experiment.entry(v.experiment_id).or_default().push(VariantDef {
-            key: v.key,
-            weight: v.weight,
-            payload: v.payload,
-        });
+        by_experiment.entry(v.experiment_id).or_default().push(v);
     }
     rows.into_iter()
         .map(|(row, layer)| {
@@ -122,12 +123,17 @@ pub async fn find(conn: &mut AsyncPgConnection, key: &str) -> QueryResult<Option
         .select(VariantRow::as_select())
         .load(conn)
         .await?;
-    let variants =
-        variants.into_iter().map(|v| VariantDef { key: v.key, weight: v.weight, payload: v.payload }).collect();
     to_stored(row, layer, variants).map(Some)
 }
 
-fn to_stored(row: ExperimentRow, layer: Option<String>, variants: Vec<VariantDef>) -> QueryResult<StoredExperiment> {
+fn to_stored(
+    row: ExperimentRow,
+    layer: Option<String>,
+    variant_rows: Vec<VariantRow>,
+) -> QueryResult<StoredExperiment> {
+    let variant_ids = variant_rows.iter().map(|v| v.id).collect();
+    let variants =
+        variant_rows.into_iter().map(|v| VariantDef { key: v.key, weight: v.weight, payload: v.payload }).collect();
     let targeting = match row.targeting {
         None => None,
         Some(json) => {
@@ -138,6 +144,7 @@ fn to_stored(row: ExperimentRow, layer: Option<String>, variants: Vec<VariantDef
     let metrics: MetricsDef = serde_json::from_value(row.metrics).map_err(|e| bad_json("metrics", e))?;
     let stats: StatsOptions = serde_json::from_value(row.stats).map_err(|e| bad_json("stats options", e))?;
     let status: Status = row.status.parse().map_err(|e| bad_json("status", e))?;
+    let overrides = serde_json::from_value(row.overrides).map_err(|e| bad_json("overrides", e))?;
     let def = ExperimentDef {
         key: row.key,
         name: row.name,
@@ -152,12 +159,14 @@ fn to_stored(row: ExperimentRow, layer: Option<String>, variants: Vec<VariantDef
         metrics,
         stats,
         simulation: row.simulation,
+        overrides,
         status,
     };
     Ok(StoredExperiment {
         id: row.id,
         def,
         salt: row.salt,
+        variant_ids,
         managed_by: row.managed_by,
         source_file: row.source_file,
         version: row.version,
@@ -247,6 +256,7 @@ type Fields<'a> = (
     diesel::dsl::Eq<experiments::stats, Value>,
     diesel::dsl::Eq<experiments::simulation, Option<Value>>,
     diesel::dsl::Eq<experiments::status, &'static str>,
+    diesel::dsl::Eq<experiments::overrides, Value>,
 );
 
 /// The definition's own columns, shared by insert and update.
@@ -263,6 +273,7 @@ fn fields(def: &ExperimentDef) -> Fields<'_> {
         experiments::stats.eq(json(&def.stats)),
         experiments::simulation.eq(def.simulation.clone()),
         experiments::status.eq(def.status.as_str()),
+        experiments::overrides.eq(json(&def.overrides)),
     )
 }
 

@@ -3,6 +3,8 @@
 pub mod api_keys;
 pub mod audit;
 pub mod experiments;
+pub mod exposures;
+pub mod settings;
 pub mod stages;
 pub mod users;
 

@@ -1,5 +1,6 @@
-//! `lifecycle_stages`.
+//! `lifecycle_stages` (and the holdout share kept beside them in `settings`).
 
+use super::settings;
 use crate::db::schema::lifecycle_stages;
 use crate::domain::lifecycle::{Lifecycle, Stage};
 use diesel::{ExpressionMethods, QueryDsl, QueryResult, Queryable, Selectable, SelectableHelper};
@@ -15,13 +16,13 @@ struct StageRow {
     description: String,
 }
 
-/// The stored lifecycle, in order (empty before the first `apply`).
+/// The stored lifecycle, in order (empty before the first `apply`), with the holdout share.
 pub async fn load(conn: &mut AsyncPgConnection) -> QueryResult<Lifecycle> {
     let rows: Vec<StageRow> =
         lifecycle_stages::table.order(lifecycle_stages::position).select(StageRow::as_select()).load(conn).await?;
-    Ok(Lifecycle {
-        stages: rows.into_iter().map(|r| Stage { id: r.id, name: r.name, description: r.description }).collect(),
-    })
+    let holdout = settings::get(conn, settings::HOLDOUT).await?.and_then(|v| v["share"].as_f64()).unwrap_or(0.0);
+    let stages = rows.into_iter().map(|r| Stage { id: r.id, name: r.name, description: r.description }).collect();
+    Ok(Lifecycle { stages, holdout })
 }
 
 /// Makes the stored lifecycle equal to `lifecycle`. Removing a stage that customers, events or
@@ -44,5 +45,5 @@ pub async fn replace(conn: &mut AsyncPgConnection, lifecycle: &Lifecycle) -> Que
             .execute(conn)
             .await?;
     }
-    Ok(())
+    settings::put(conn, settings::HOLDOUT, &serde_json::json!({ "share": lifecycle.holdout })).await
 }

@@ -28,7 +28,8 @@ impl TestApp {
         config.workers = Some(1);
         config.migrate = false;
         let pool = db.pool();
-        let app = Application::build(&config, AppState::new(pool.clone(), config.clone())).unwrap();
+        let state = AppState::start(pool.clone(), config.clone(), db.url()).await;
+        let app = Application::build(&config, state).unwrap();
         let address = format!("http://127.0.0.1:{}", app.port());
         let handle = app.handle();
         tokio::spawn(app.run_until_stopped());

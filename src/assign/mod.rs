@@ -1,0 +1,224 @@
+//! Assignment: which variant each customer gets (CONTRACT §4 `POST /api/v1/assignments`).
+//!
+//! The hot path per request: read the in-memory [`snapshot`] (no query of definitions), look up the
+//! customers' stored stage, attributes and exposures in one query, [`decide`] in memory, and store
+//! first exposures through the group-commit [`writer`] before answering.
+
+pub mod bucket;
+pub mod decide;
+pub mod refresh;
+pub mod snapshot;
+pub mod writer;
+
+use crate::db::models::exposures::{self, CustomerUpdate, NewExposure};
+use crate::db::Pool;
+use crate::http::metrics::Metrics;
+use decide::CustomerView;
+use refresh::ConfigCache;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+use std::sync::Arc;
+use writer::{ExposureWriter, WriteError};
+
+/// Most customers in one batch request.
+pub const MAX_BATCH: usize = 1_000;
+
+/// One customer to assign.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssignRequest {
+    /// The store's customer id.
+    pub customer_id: String,
+    /// The customer's stage now, when the storefront knows it.
+    #[serde(default)]
+    pub stage: Option<String>,
+    /// Attributes to target on; merged into the stored ones.
+    #[serde(default)]
+    pub attributes: Map<String, Value>,
+    /// The customer's segment, when the storefront knows it.
+    #[serde(default)]
+    pub segment: Option<String>,
+    /// Only these experiments.
+    #[serde(default)]
+    pub experiments: Option<Vec<String>>,
+}
+
+/// One assignment in a response.
+#[derive(Debug, Clone, Serialize)]
+pub struct Assignment {
+    /// Experiment key.
+    pub experiment: String,
+    /// Variant key.
+    pub variant: String,
+    /// What to show.
+    pub payload: Value,
+    /// Present (true) when forced by a QA override.
+    #[serde(rename = "override", skip_serializing_if = "std::ops::Not::not")]
+    pub is_override: bool,
+}
+
+/// The answer for one customer.
+#[derive(Debug, Clone, Serialize)]
+pub struct AssignResponse {
+    /// The customer.
+    pub customer_id: String,
+    /// Their assignments, by experiment key.
+    pub assignments: Vec<Assignment>,
+}
+
+/// Why assignment failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AssignError {
+    /// Invalid requests: one detail per problem (`index`, `field`, `message`).
+    #[error("invalid assignment request")]
+    Invalid(Vec<Value>),
+    /// Storage failed or is overloaded: nothing was acknowledged.
+    #[error(transparent)]
+    Write(#[from] WriteError),
+    /// The customer lookup failed.
+    #[error("the database is unavailable: {0}")]
+    Lookup(String),
+}
+
+/// Assigns customers to variants.
+pub struct Assigner {
+    /// Definitions in memory.
+    pub cache: Arc<ConfigCache>,
+    writer: ExposureWriter,
+    pool: Pool,
+    metrics: Metrics,
+}
+
+impl Assigner {
+    /// An assigner over a cache and a started writer.
+    pub fn new(cache: Arc<ConfigCache>, writer: ExposureWriter, pool: Pool, metrics: Metrics) -> Assigner {
+        Assigner { cache, writer, pool, metrics }
+    }
+
+    /// Assigns every request; answers only after every first exposure is committed.
+    pub async fn assign(&self, requests: Vec<AssignRequest>) -> Result<Vec<AssignResponse>, AssignError> {
+        let snapshot = self.cache.snapshot();
+        let problems: Vec<Value> = requests.iter().enumerate().flat_map(|(i, r)| validate(i, r, &snapshot)).collect();
+        if !problems.is_empty() {
+            return Err(AssignError::Invalid(problems));
+        }
+        let mut ids: Vec<String> = requests.iter().map(|r| r.customer_id.clone()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let facts = {
+            let mut conn = self.pool.get().await.map_err(|e| AssignError::Lookup(e.to_string()))?;
+            exposures::facts(&mut conn, &ids).await.map_err(|e| AssignError::Lookup(e.to_string()))?
+        };
+
+        let mut decided = Vec::with_capacity(requests.len());
+        let (mut updates, mut new) = (Vec::new(), Vec::new());
+        for request in &requests {
+            let stored = facts.get(&request.customer_id);
+            let mut attributes = stored.map(|f| f.attributes.clone()).unwrap_or_default();
+            let changed = request.attributes.iter().any(|(k, v)| attributes.get(k) != Some(v))
+                || request.segment.as_ref().is_some_and(|s| stored.and_then(|f| f.segment.as_ref()) != Some(s));
+            if changed {
+                updates.push(CustomerUpdate {
+                    customer_id: request.customer_id.clone(),
+                    attributes: Value::Object(request.attributes.clone()),
+                    segment: request.segment.clone(),
+                });
+            }
+            attributes.extend(request.attributes.clone());
+            let view = CustomerView {
+                id: &request.customer_id,
+                stage: snapshot.stage_for(request.stage.as_deref(), stored.and_then(|f| f.stage.as_deref())),
+                attributes,
+                segment: request.segment.as_deref().or(stored.and_then(|f| f.segment.as_deref())),
+                exposures: stored.map(|f| f.exposures.clone()).unwrap_or_default(),
+            };
+            let decisions = decide::decide(&snapshot, &view, request.experiments.as_deref());
+            for d in decisions.iter().filter(|d| d.new_exposure) {
+                new.push(NewExposure {
+                    customer_id: request.customer_id.clone(),
+                    experiment_id: d.experiment.id,
+                    variant_id: d.experiment.variants[d.variant].id,
+                    is_override: d.is_override,
+                });
+            }
+            decided.push(decisions);
+        }
+
+        let stored = if updates.is_empty() && new.is_empty() {
+            Default::default()
+        } else {
+            self.writer.write(updates, new).await?
+        };
+
+        let responses = requests
+            .iter()
+            .zip(decided)
+            .map(|(request, decisions)| {
+                let assignments = decisions
+                    .into_iter()
+                    .map(|d| {
+                        let experiment = &d.experiment;
+                        // A concurrent first exposure may have won: its variant is the answer.
+                        let variant = match stored.get(&(request.customer_id.clone(), experiment.id)) {
+                            Some(id) if !d.is_override => {
+                                experiment.variants.iter().position(|v| v.id == *id).unwrap_or(d.variant)
+                            }
+                            _ => d.variant,
+                        };
+                        let variant = &experiment.variants[variant];
+                        self.metrics.assignments.with_label_values(&[&experiment.key, &variant.key]).inc();
+                        if d.new_exposure {
+                            self.metrics.exposures.with_label_values(&[&experiment.key, &variant.key]).inc();
+                        }
+                        Assignment {
+                            experiment: experiment.key.clone(),
+                            variant: variant.key.clone(),
+                            payload: variant.payload.clone(),
+                            is_override: d.is_override,
+                        }
+                    })
+                    .collect();
+                AssignResponse { customer_id: request.customer_id.clone(), assignments }
+            })
+            .collect();
+        Ok(responses)
+    }
+}
+
+/// Every problem of one request, as `{"index", "field", "message"}`.
+fn validate(index: usize, r: &AssignRequest, snapshot: &snapshot::Snapshot) -> Vec<Value> {
+    let mut problems = Vec::new();
+    let mut problem =
+        |field: &str, message: String| problems.push(json!({"index": index, "field": field, "message": message}));
+    if r.customer_id.trim().is_empty() || r.customer_id.len() > 200 {
+        problem("customer_id", "customer_id must have 1 to 200 characters".into());
+    }
+    if let Some(stage) = &r.stage {
+        if snapshot.lifecycle.position(stage).is_none() {
+            problem("stage", format!("{stage:?} is not a lifecycle stage ({})", snapshot.lifecycle.ids()));
+        }
+    }
+    if r.attributes.len() > 100 {
+        problem("attributes", "at most 100 attributes".into());
+    }
+    if r.attributes.iter().any(|(k, v)| {
+        k.is_empty()
+            || k.len() > 100
+            || matches!(v, Value::Object(_) | Value::Array(_))
+            || v.as_str().is_some_and(|s| s.len() > 1_000)
+    }) {
+        problem(
+            "attributes",
+            "attributes map names (1 to 100 characters) to strings (up to 1,000), numbers, booleans or null".into(),
+        );
+    }
+    if r.segment.as_ref().is_some_and(|s| s.is_empty() || s.len() > 100) {
+        problem("segment", "segment must have 1 to 100 characters".into());
+    }
+    if let Some(keys) = &r.experiments {
+        if keys.len() > 100 || keys.iter().any(|k| k.is_empty() || k.len() > 63) {
+            problem("experiments", "experiments lists up to 100 experiment keys".into());
+        }
+    }
+    problems
+}

@@ -1,0 +1,146 @@
+//! Group commit for first exposures.
+//!
+//! Requests hand their new exposures to a bounded queue and wait. A few writer tasks each take
+//! everything queued (up to a limit), store it in one transaction and answer every waiting request
+//! after the commit. While one batch commits the next one fills, so under load one commit (and
+//! one WAL flush) serves many requests, and an answered request's exposure is durably stored.
+
+use crate::db::models::exposures::{self, CustomerUpdate, NewExposure};
+use crate::db::Pool;
+use crate::http::metrics::Metrics;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::sync::{mpsc, oneshot, Mutex};
+
+/// Most requests merged into one transaction.
+const MAX_JOBS_PER_BATCH: usize = 512;
+
+/// Why exposures could not be stored.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum WriteError {
+    /// The queue is full: shed load rather than grow memory.
+    #[error("too many assignments are waiting to be stored")]
+    Overloaded,
+    /// The database failed; nothing of the batch was stored.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// The stored variant of each exposure asked for, by (customer, experiment).
+pub type Stored = HashMap<(String, i64), i64>;
+
+struct Job {
+    customers: Vec<CustomerUpdate>,
+    exposures: Vec<NewExposure>,
+    queued_at: Instant,
+    reply: oneshot::Sender<Result<Stored, WriteError>>,
+}
+
+/// The handle requests use to store exposures.
+#[derive(Clone)]
+pub struct ExposureWriter {
+    tx: mpsc::Sender<Job>,
+}
+
+impl ExposureWriter {
+    /// Starts `writers` writer tasks on the current runtime with a queue of `capacity` requests.
+    pub fn start(pool: Pool, writers: usize, capacity: usize, metrics: Metrics) -> ExposureWriter {
+        let (tx, rx) = mpsc::channel(capacity);
+        let rx = Arc::new(Mutex::new(rx));
+        for _ in 0..writers.max(1) {
+            tokio::spawn(run(rx.clone(), pool.clone(), metrics.clone()));
+        }
+        ExposureWriter { tx }
+    }
+
+    /// Stores the customers' attribute updates and first exposures; returns once committed.
+    pub async fn write(
+        &self,
+        customers: Vec<CustomerUpdate>,
+        exposures: Vec<NewExposure>,
+    ) -> Result<Stored, WriteError> {
+        let (reply, answer) = oneshot::channel();
+        let job = Job { customers, exposures, queued_at: Instant::now(), reply };
+        self.tx.try_send(job).map_err(|e| match e {
+            mpsc::error::TrySendError::Full(_) => WriteError::Overloaded,
+            mpsc::error::TrySendError::Closed(_) => WriteError::Unavailable("the writer stopped".into()),
+        })?;
+        answer.await.unwrap_or_else(|_| Err(WriteError::Unavailable("the writer stopped".into())))
+    }
+}
+
+async fn run(rx: Arc<Mutex<mpsc::Receiver<Job>>>, pool: Pool, metrics: Metrics) {
+    loop {
+        let jobs = {
+            let mut rx = rx.lock().await;
+            let Some(first) = rx.recv().await else { return };
+            let mut jobs = vec![first];
+            while jobs.len() < MAX_JOBS_PER_BATCH {
+                match rx.try_recv() {
+                    Ok(job) => jobs.push(job),
+                    Err(_) => break,
+                }
+            }
+            jobs
+        };
+        let (customers, exposures) = merge(&jobs);
+        for job in &jobs {
+            metrics.exposure_wait.observe(job.queued_at.elapsed().as_secs_f64());
+        }
+        metrics.exposure_batch.observe(exposures.len() as f64);
+        let result = match pool.get().await {
+            Ok(mut conn) => exposures::write_batch(&mut conn, &customers, &exposures)
+                .await
+                .map_err(|e| WriteError::Unavailable(e.to_string())),
+            Err(e) => Err(WriteError::Unavailable(e.to_string())),
+        };
+        if let Err(e) = &result {
+            tracing::error!(error = %e, jobs = jobs.len(), "storing exposures failed");
+        }
+        for job in jobs {
+            let answer = result.as_ref().map_err(Clone::clone).map(|stored| {
+                job.exposures
+                    .iter()
+                    .filter_map(|n| {
+                        let key = (n.customer_id.clone(), n.experiment_id);
+                        stored.get(&key).map(|v| (key, *v))
+                    })
+                    .collect()
+            });
+            let _ = job.reply.send(answer);
+        }
+    }
+}
+
+/// One row per customer (attributes merged in arrival order) and per (customer, experiment): a
+/// single statement may not touch a row twice.
+fn merge(jobs: &[Job]) -> (Vec<CustomerUpdate>, Vec<NewExposure>) {
+    let mut customers: Vec<CustomerUpdate> = Vec::new();
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    for update in jobs.iter().flat_map(|j| &j.customers) {
+        match index.get(update.customer_id.as_str()) {
+            Some(&i) => {
+                let merged = &mut customers[i];
+                if let (Some(into), Some(from)) = (merged.attributes.as_object_mut(), update.attributes.as_object()) {
+                    into.extend(from.clone());
+                }
+                if update.segment.is_some() {
+                    merged.segment = update.segment.clone();
+                }
+            }
+            None => {
+                index.insert(&update.customer_id, customers.len());
+                customers.push(update.clone());
+            }
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    let exposures = jobs
+        .iter()
+        .flat_map(|j| &j.exposures)
+        .filter(|e| seen.insert((e.customer_id.as_str(), e.experiment_id)))
+        .cloned()
+        .collect();
+    (customers, exposures)
+}

@@ -1,0 +1,26 @@
+//! `settings`: service-wide settings as JSON values by key.
+
+use crate::db::schema::settings;
+use diesel::{ExpressionMethods, OptionalExtension, QueryDsl, QueryResult};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use serde_json::Value;
+
+/// The key of the global holdout: `{"share": 0.05}`.
+pub const HOLDOUT: &str = "holdout";
+
+/// A setting's value.
+pub async fn get(conn: &mut AsyncPgConnection, key: &str) -> QueryResult<Option<Value>> {
+    settings::table.filter(settings::key.eq(key)).select(settings::value).first(conn).await.optional()
+}
+
+/// Sets a setting.
+pub async fn put(conn: &mut AsyncPgConnection, key: &str, value: &Value) -> QueryResult<()> {
+    diesel::insert_into(settings::table)
+        .values((settings::key.eq(key), settings::value.eq(value)))
+        .on_conflict(settings::key)
+        .do_update()
+        .set((settings::value.eq(value), settings::updated_at.eq(diesel::dsl::now)))
+        .execute(conn)
+        .await
+        .map(|_| ())
+}

@@ -1,0 +1,32 @@
+//! `POST /api/v1/assignments` and `POST /api/v1/assignments/batch` (storefront or admin key).
+
+mod batch;
+mod create;
+
+use crate::assign::writer::WriteError;
+use crate::assign::AssignError;
+use crate::errors::ApiError;
+use actix_web::http::StatusCode;
+use actix_web::web;
+
+/// Registers the routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(create::create).service(batch::batch);
+}
+
+impl From<AssignError> for ApiError {
+    fn from(e: AssignError) -> Self {
+        match e {
+            AssignError::Invalid(details) => ApiError::unprocessable("The assignment request is invalid.", details),
+            AssignError::Write(WriteError::Overloaded) => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "overloaded",
+                "Too many assignments are waiting to be stored; retry shortly.",
+            ),
+            AssignError::Write(WriteError::Unavailable(cause)) | AssignError::Lookup(cause) => {
+                tracing::warn!(error = %cause, "assignment not stored");
+                ApiError::unavailable("The database is unavailable; nothing was stored. Retry shortly.")
+            }
+        }
+    }
+}
