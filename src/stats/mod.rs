@@ -1,1 +1,53 @@
-//! The statistics engine: pure functions on summary statistics (no HTTP, no SQL).
+//! The statistics engine: pure functions on summary statistics (no HTTP, no SQL,
+//! no I/O).
+//!
+//! Entry points for the report layer:
+//! - [`analyze`] / [`analyze_cuped`]: one metric, a control and several
+//!   treatments → [`Analysis`] (frequentist or sequential lifts, Bayesian
+//!   chance to beat and risk, Fisher for small counts, SRM, corrections);
+//! - [`srm()`], [`adjust()`], [`sample_size`], [`power_at`], [`days_needed`];
+//! - [`winsorized_means`] before a revenue test;
+//! - [`analyze_survival`] for time to transition.
+//!
+//! Methods follow GrowthBook's gbstats so that numbers are comparable; the
+//! reference fixtures in `tests/reference/` pin them.
+
+pub mod adjust;
+pub mod alpha;
+pub mod analysis;
+pub mod bayesian;
+pub mod cuped;
+pub mod dist;
+pub mod error;
+pub mod fisher;
+pub mod frequentist;
+pub mod power;
+pub mod result;
+pub mod sequential;
+pub mod srm;
+pub mod summary;
+pub mod survival;
+pub mod winsor;
+
+#[cfg(test)]
+mod calibration_tests;
+#[cfg(test)]
+mod property_tests;
+#[cfg(test)]
+mod reference_tests;
+
+pub use adjust::{adjust, Correction};
+pub use alpha::Alpha;
+pub use analysis::{analyze, analyze_cuped, compare, Analysis, ArmResult, Options, TreatmentResult};
+pub use bayesian::{bayesian, Bayesian, GaussianPrior, Risk};
+pub use cuped::CupedArm;
+pub use error::StatsError;
+pub use fisher::fisher_exact;
+pub use frequentist::{fixed_horizon, Scale};
+pub use power::{days_needed, power_at, sample_size, Mde, SampleSize};
+pub use result::{Effect, Interval, Undefined};
+pub use sequential::{sequential, Tuning};
+pub use srm::{srm, Srm};
+pub use summary::{Mean, MeanAccumulator, Moments, Proportion, Summary};
+pub use survival::{analyze_survival, kaplan_meier, log_rank, KaplanMeier, LogRank, Observation};
+pub use winsor::{percentile, winsorize, winsorized_means};
