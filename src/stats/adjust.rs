@@ -39,8 +39,10 @@ pub fn adjust(p: &[f64], method: Correction) -> Result<Vec<f64>, StatsError> {
             // Step up from the largest: running minimum of p·m/rank.
             let mut running = 1.0f64;
             for (k, &i) in order.iter().enumerate().rev() {
-                running = running.min(p[i] * m as f64 / (k + 1) as f64);
-                adjusted[i] = running.min(1.0);
+                // m/rank ≥ 1 is formed first so that rounding cannot push the
+                // product below the raw p-value (p·m/m can lose an ulp).
+                running = running.min(p[i] * (m as f64 / (k + 1) as f64));
+                adjusted[i] = running.clamp(p[i], 1.0);
             }
         }
     }
