@@ -6,7 +6,8 @@
 //! data of the two arms compared. The adjusted means and variances are then
 //! handed to the ordinary tests: variance falls by the factor 1 − ρ².
 
-use super::summary::{finite, Mean};
+use super::summary::finite;
+use super::Mean;
 use super::{Moments, StatsError};
 use serde::Serialize;
 

@@ -1,10 +1,7 @@
-//! Summary statistics of one variant: a proportion (n, conversions) or a mean
-//! (n, sum, sum of squares), built from counts or streamed from raw values.
-//!
-//! Constructors validate, so a value of these types is always meaningful:
-//! conversions never exceed n, sums of squares are never below sum²/n.
+//! Summary statistics of one variant: a [`Proportion`] (n, conversions) or a
+//! [`Mean`] (n, sum, sum of squares), and the [`Moments`] every test reads.
 
-use super::StatsError;
+use super::{Mean, Proportion, StatsError};
 use serde::Serialize;
 
 /// What every test needs from a variant: its size, mean and per-unit variance.
@@ -22,197 +19,6 @@ pub struct Moments {
     pub unadjusted_mean: f64,
     /// Per-unit variance (p(1−p) for a proportion, the n−1 sample variance for a mean).
     pub variance: f64,
-}
-
-/// A conversion metric: `conversions` of `n` units converted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Proportion {
-    n: u64,
-    conversions: u64,
-}
-
-impl Proportion {
-    /// A proportion from counts; fails when conversions exceed n.
-    pub fn new(n: u64, conversions: u64) -> Result<Self, StatsError> {
-        if conversions > n {
-            return Err(StatsError::ConversionsExceedN { n, conversions });
-        }
-        Ok(Self { n, conversions })
-    }
-
-    /// A proportion streamed from per-unit outcomes.
-    pub fn from_outcomes<I: IntoIterator<Item = bool>>(outcomes: I) -> Self {
-        let (mut n, mut conversions) = (0u64, 0u64);
-        for converted in outcomes {
-            n += 1;
-            conversions += u64::from(converted);
-        }
-        Self { n, conversions }
-    }
-
-    /// Units exposed.
-    pub fn n(&self) -> u64 {
-        self.n
-    }
-
-    /// Units converted.
-    pub fn conversions(&self) -> u64 {
-        self.conversions
-    }
-
-    /// Conversion rate; 0 when n = 0 (there is nothing to divide, and 0 is what gbstats reports).
-    pub fn rate(&self) -> f64 {
-        if self.n == 0 {
-            0.0
-        } else {
-            self.conversions as f64 / self.n as f64
-        }
-    }
-
-    /// Mean and Bernoulli variance p(1−p), the per-unit variance gbstats uses.
-    pub fn moments(&self) -> Moments {
-        let p = self.rate();
-        Moments {
-            n: self.n,
-            mean: p,
-            unadjusted_mean: p,
-            variance: p * (1.0 - p),
-        }
-    }
-}
-
-/// A continuous metric (revenue, sessions…) summarised by n, mean and the sum
-/// of squared deviations from the mean.
-///
-/// Deviations are kept instead of the raw sum of squares because the latter
-/// cancels catastrophically for large means with small spread.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Mean {
-    n: u64,
-    mean: f64,
-    /// Σ (x − x̄)², never negative.
-    m2: f64,
-}
-
-impl Mean {
-    /// A mean from n, Σx and Σx² (the form warehouses return).
-    pub fn from_sums(n: u64, sum: f64, sum_squares: f64) -> Result<Self, StatsError> {
-        finite("sum", sum)?;
-        finite("sum of squares", sum_squares)?;
-        if n == 0 {
-            if sum != 0.0 || sum_squares != 0.0 {
-                return Err(StatsError::ImpossibleSums { n, sum, sum_squares });
-            }
-            return Ok(Self { n, mean: 0.0, m2: 0.0 });
-        }
-        let nf = n as f64;
-        let m2 = sum_squares - sum * sum / nf;
-        // Rounding can make a zero-spread sample look slightly negative; only a
-        // clearly negative value is a caller error.
-        let tolerance = 1e-9 * sum_squares.abs().max(1.0);
-        if m2 < -tolerance {
-            return Err(StatsError::ImpossibleSums { n, sum, sum_squares });
-        }
-        Ok(Self {
-            n,
-            mean: sum / nf,
-            m2: m2.max(0.0),
-        })
-    }
-
-    /// A mean from n, the mean and the sample standard deviation (n − 1 denominator).
-    pub fn from_mean_sd(n: u64, mean: f64, sd: f64) -> Result<Self, StatsError> {
-        finite("mean", mean)?;
-        finite("standard deviation", sd)?;
-        if sd < 0.0 {
-            return Err(StatsError::Negative { what: "standard deviation", value: sd });
-        }
-        let m2 = if n > 1 { sd * sd * (n - 1) as f64 } else { 0.0 };
-        let mean = if n == 0 { 0.0 } else { mean };
-        Ok(Self { n, mean, m2 })
-    }
-
-    /// A mean streamed from raw values (Welford's algorithm, one pass, stable).
-    pub fn from_values<I: IntoIterator<Item = f64>>(values: I) -> Result<Self, StatsError> {
-        let mut acc = MeanAccumulator::default();
-        for v in values {
-            acc.push(v)?;
-        }
-        Ok(acc.finish())
-    }
-
-    /// Units.
-    pub fn n(&self) -> u64 {
-        self.n
-    }
-
-    /// Mean per unit (0 when n = 0).
-    pub fn mean(&self) -> f64 {
-        self.mean
-    }
-
-    /// Σx.
-    pub fn sum(&self) -> f64 {
-        self.mean * self.n as f64
-    }
-
-    /// Σx².
-    pub fn sum_squares(&self) -> f64 {
-        self.m2 + self.n as f64 * self.mean * self.mean
-    }
-
-    /// Sample variance with n − 1 denominator; 0 for n ≤ 1 (as gbstats).
-    pub fn variance(&self) -> f64 {
-        if self.n <= 1 {
-            0.0
-        } else {
-            self.m2 / (self.n - 1) as f64
-        }
-    }
-
-    /// Sample standard deviation.
-    pub fn sd(&self) -> f64 {
-        self.variance().sqrt()
-    }
-
-    /// Mean and sample variance.
-    pub fn moments(&self) -> Moments {
-        Moments {
-            n: self.n,
-            mean: self.mean,
-            unadjusted_mean: self.mean,
-            variance: self.variance(),
-        }
-    }
-}
-
-/// Accumulates a [`Mean`] one value at a time (for streaming raw events).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct MeanAccumulator {
-    n: u64,
-    mean: f64,
-    m2: f64,
-}
-
-impl MeanAccumulator {
-    /// Adds one value; rejects NaN and infinities, which would poison every later statistic.
-    pub fn push(&mut self, x: f64) -> Result<(), StatsError> {
-        finite("value", x)?;
-        self.n += 1;
-        let delta = x - self.mean;
-        self.mean += delta / self.n as f64;
-        self.m2 += delta * (x - self.mean);
-        Ok(())
-    }
-
-    /// The summary so far.
-    pub fn finish(&self) -> Mean {
-        Mean {
-            n: self.n,
-            mean: self.mean,
-            m2: self.m2.max(0.0),
-        }
-    }
 }
 
 /// A variant's summary of either kind, so one entry point can serve every metric.
@@ -255,57 +61,20 @@ pub(crate) fn finite(what: &'static str, value: f64) -> Result<f64, StatsError> 
     }
 }
 
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn proportion_rejects_more_conversions_than_units() {
-        assert_eq!(
-            Proportion::new(10, 11),
-            Err(StatsError::ConversionsExceedN { n: 10, conversions: 11 })
-        );
-        let p = Proportion::new(10, 3).unwrap_or_else(|e| panic!("{e}"));
-        assert!((p.moments().variance - 0.21).abs() < 1e-15);
-    }
-
-    #[test]
-    fn empty_proportion_has_zero_rate() {
-        let p = Proportion::from_outcomes([]);
-        assert_eq!(p.rate(), 0.0);
-        assert_eq!(p.moments().variance, 0.0);
-        let q = Proportion::from_outcomes([true, false, true, true]);
-        assert_eq!((q.n(), q.conversions()), (4, 3));
-    }
-
-    #[test]
-    fn streamed_and_summed_means_agree() {
-        let xs = [1.0, 4.0, 2.5, 10.0, -3.0];
-        let streamed = Mean::from_values(xs).unwrap_or_else(|e| panic!("{e}"));
-        let sum: f64 = xs.iter().sum();
-        let ss: f64 = xs.iter().map(|x| x * x).sum();
-        let summed = Mean::from_sums(5, sum, ss).unwrap_or_else(|e| panic!("{e}"));
-        assert!((streamed.mean() - summed.mean()).abs() < 1e-12);
-        assert!((streamed.variance() - summed.variance()).abs() < 1e-12);
-        // numpy.var(xs, ddof=1)
-        assert!((streamed.variance() - 22.55).abs() < 1e-12);
-    }
-
-    #[test]
-    fn mean_from_sd_round_trips() {
-        let m = Mean::from_mean_sd(100, 5.0, 2.0).unwrap_or_else(|e| panic!("{e}"));
-        assert!((m.sd() - 2.0).abs() < 1e-12);
-        assert!((m.sum() - 500.0).abs() < 1e-9);
-        assert!(Mean::from_mean_sd(10, 1.0, -1.0).is_err());
-        assert!(Mean::from_mean_sd(10, f64::NAN, 1.0).is_err());
-    }
-
-    #[test]
-    fn impossible_sums_are_rejected() {
-        assert!(Mean::from_sums(2, 10.0, 1.0).is_err());
-        assert!(Mean::from_sums(0, 1.0, 1.0).is_err());
-        assert!(Mean::from_values([1.0, f64::INFINITY]).is_err());
-        let single = Mean::from_sums(1, 3.0, 9.0).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(single.variance(), 0.0);
+    fn summary_dispatches_to_its_kind() {
+        let p: Summary = Proportion::new(4, 1).unwrap().into();
+        assert_eq!(p.moments().variance, 0.1875);
+        let m: Summary = Mean::from_mean_sd(3, 2.0, 1.5).unwrap().into();
+        assert_eq!((m.moments().n, m.moments().mean), (3, 2.0));
+        assert!((m.moments().variance - 2.25).abs() < 1e-12);
+        assert!(finite("x", f64::NAN).is_err());
+        let json = serde_json::to_value(p).unwrap();
+        assert_eq!(json["kind"], "proportion");
     }
 }

@@ -3,7 +3,7 @@
 //! the result. The cap is taken over all variants pooled, so every arm is
 //! capped at the same value and the comparison stays fair.
 
-use super::summary::Mean;
+use super::Mean;
 use super::StatsError;
 
 /// The `q`-th percentile (0 ≤ q ≤ 100) with linear interpolation between
