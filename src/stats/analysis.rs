@@ -5,7 +5,7 @@ use super::adjust::{adjust, Correction};
 use super::bayesian::{bayesian, Bayesian, GaussianPrior, Risk};
 use super::cuped::{adjust_pair, CupedArm};
 use super::fisher::{fisher_exact, has_small_cell};
-use super::frequentist::{fixed_horizon, welch_dof, Scale};
+use super::frequentist::{fixed_horizon_both, welch_dof, Scale};
 use super::result::{split, Effect, Undefined};
 use super::sequential::{sequential, Tuning};
 use super::srm::{srm, Srm};
@@ -112,12 +112,13 @@ pub struct Analysis {
 /// Compares one treatment with control on summary moments: the core of
 /// [`analyze`], usable directly for adjusted or custom statistics.
 pub fn compare(control: &Moments, treatment: &Moments, opts: &Options) -> TreatmentResult {
-    let test = |scale| match opts.sequential {
-        Some(t) => sequential(control, treatment, scale, opts.alpha, t),
-        None => fixed_horizon(control, treatment, scale, opts.alpha),
+    let [abs, rel] = match opts.sequential {
+        Some(t) => [Scale::Absolute, Scale::Relative]
+            .map(|scale| sequential(control, treatment, scale, opts.alpha, t)),
+        None => fixed_horizon_both(control, treatment, opts.alpha),
     };
-    let (absolute, absolute_reason) = split(test(Scale::Absolute));
-    let (relative, relative_reason) = split(test(Scale::Relative));
+    let (absolute, absolute_reason) = split(abs);
+    let (relative, relative_reason) = split(rel);
     let (bayes, bayesian_reason) = split(bayesian(control, treatment, opts.prior, opts.alpha));
     TreatmentResult {
         n: treatment.n,

@@ -47,7 +47,7 @@ pub use bayesian::{bayesian, Bayesian, GaussianPrior, Risk};
 pub use cuped::CupedArm;
 pub use error::StatsError;
 pub use fisher::fisher_exact;
-pub use frequentist::{fixed_horizon, Scale};
+pub use frequentist::{fixed_horizon, fixed_horizon_both, Scale};
 pub use power::{days_needed, power_at, sample_size, Mde, SampleSize};
 pub use result::{Effect, Interval, Undefined};
 pub use sequential::{sequential, Tuning};
