@@ -41,7 +41,11 @@ pub struct ArmResult {
 
 impl From<&Moments> for ArmResult {
     fn from(m: &Moments) -> Self {
-        Self { n: m.n, mean: m.mean, variance: m.variance }
+        Self {
+            n: m.n,
+            mean: m.mean,
+            variance: m.variance,
+        }
     }
 }
 
@@ -198,20 +202,26 @@ fn finish(
     opts: &Options,
 ) -> Result<Analysis, StatsError> {
     if treatments.is_empty() {
-        return Err(StatsError::TooFew { what: "treatments", min: 1, got: 0 });
+        return Err(StatsError::TooFew {
+            what: "treatments",
+            min: 1,
+            got: 0,
+        });
     }
     let srm = match &opts.srm_weights {
         Some(w) => {
-            let observed: Vec<u64> =
-                std::iter::once(control.n).chain(treatments.iter().map(|t| t.n)).collect();
+            let observed: Vec<u64> = std::iter::once(control.n)
+                .chain(treatments.iter().map(|t| t.n))
+                .collect();
             Some(srm(&observed, Some(w))?)
         }
         None => None,
     };
     if let Some(method) = opts.correction {
         // Only defined p-values take part: an undefined comparison is not a test.
-        let idx: Vec<usize> =
-            (0..treatments.len()).filter(|&i| treatments[i].absolute.is_some()).collect();
+        let idx: Vec<usize> = (0..treatments.len())
+            .filter(|&i| treatments[i].absolute.is_some())
+            .collect();
         let raw: Vec<f64> = idx
             .iter()
             .filter_map(|&i| treatments[i].absolute.map(|e| e.p_value))
@@ -242,13 +252,24 @@ mod tests {
 
     #[test]
     fn json_has_the_contract_fields() {
-        let a = analyze(&prop(10_000, 1_000), &[prop(10_000, 1_100)], &Options::default()).unwrap();
+        let a = analyze(
+            &prop(10_000, 1_000),
+            &[prop(10_000, 1_100)],
+            &Options::default(),
+        )
+        .unwrap();
         let v = serde_json::to_value(&a).unwrap();
         assert_eq!(v["alpha"], 0.05);
         assert_eq!(v["sequential"], false);
         assert_eq!(v["control"]["n"], 10_000);
         let t = &v["treatments"][0];
-        for key in ["n", "mean", "absolute", "relative", "chance_to_beat_control"] {
+        for key in [
+            "n",
+            "mean",
+            "absolute",
+            "relative",
+            "chance_to_beat_control",
+        ] {
             assert!(!t[key].is_null(), "{key} missing in {t}");
         }
         assert_eq!(t["absolute"]["ci"].as_array().map(Vec::len), Some(2));
@@ -262,7 +283,10 @@ mod tests {
         let v = serde_json::to_value(&a).unwrap();
         let t = &v["treatments"][0];
         assert!(t["relative"].is_null());
-        assert!(t["relative_reason"].as_str().unwrap_or("").contains("control mean is 0"));
+        assert!(t["relative_reason"]
+            .as_str()
+            .unwrap_or("")
+            .contains("control mean is 0"));
         assert!(t["absolute"].is_object());
         assert!(t["fisher_p_value"].is_number());
         assert!(!serde_json::to_string(&a).unwrap().contains("NaN"));
@@ -271,7 +295,10 @@ mod tests {
     #[test]
     fn mixed_kinds_and_no_treatments_are_errors() {
         let m: Summary = Mean::from_mean_sd(10, 1.0, 1.0).unwrap().into();
-        assert_eq!(analyze(&prop(10, 1), &[m], &Options::default()), Err(StatsError::MixedKinds));
+        assert_eq!(
+            analyze(&prop(10, 1), &[m], &Options::default()),
+            Err(StatsError::MixedKinds)
+        );
         assert!(analyze(&prop(10, 1), &[], &Options::default()).is_err());
     }
 
@@ -288,7 +315,10 @@ mod tests {
             assert!(t.p_value_adjusted.unwrap() >= raw);
         }
         assert!(!a.srm.unwrap().mismatch);
-        let bad = Options { srm_weights: Some(vec![1.0]), ..Options::default() };
+        let bad = Options {
+            srm_weights: Some(vec![1.0]),
+            ..Options::default()
+        };
         assert!(analyze(&prop(10, 1), &[prop(10, 2)], &bad).is_err());
     }
 }

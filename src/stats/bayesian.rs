@@ -135,7 +135,13 @@ mod tests {
 
     #[test]
     fn issue_example_chance_to_beat() {
-        let r = bayesian(&prop(10_000, 1_000), &prop(10_000, 1_100), None, Alpha::default()).unwrap();
+        let r = bayesian(
+            &prop(10_000, 1_000),
+            &prop(10_000, 1_100),
+            None,
+            Alpha::default(),
+        )
+        .unwrap();
         assert_eq!(r.scale, Scale::Relative);
         assert!((r.chance_to_beat_control - 0.986).abs() < 1e-3);
         assert!(r.risk.treatment < r.risk.control);

@@ -28,8 +28,8 @@ pub fn fisher_exact(a: &Proportion, b: &Proportion) -> f64 {
     let hi = r1.min(c1);
     let (nf, c1f, r1f) = (n as f64, c1 as f64, r1 as f64);
     // log P(X = k) for the hypergeometric count of conversions in arm a.
-    let ln_pmf_lo = ln_choose(c1f, lo as f64) + ln_choose(nf - c1f, r1f - lo as f64)
-        - ln_choose(nf, r1f);
+    let ln_pmf_lo =
+        ln_choose(c1f, lo as f64) + ln_choose(nf - c1f, r1f - lo as f64) - ln_choose(nf, r1f);
     // Walk the support with the pmf ratio recurrence: one ln per step instead of
     // six ln Γ, and no cancellation.
     let mut ln_pmfs = Vec::with_capacity((hi - lo + 1) as usize);

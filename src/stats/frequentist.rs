@@ -69,7 +69,8 @@ pub fn difference(a: &Moments, b: &Moments, scale: Scale) -> Defined<Difference>
         }
     };
     finite(d.estimate)?;
-    if !(finite(d.variance)? > 0.0) {
+    // `<= 0` after the finiteness check: NaN cannot reach this comparison.
+    if finite(d.variance)? <= 0.0 {
         return Err(Undefined::ZeroVariance);
     }
     Ok(d)
@@ -108,7 +109,12 @@ pub fn fixed_horizon_both(a: &Moments, b: &Moments, alpha: Alpha) -> [Defined<Ef
 fn welch(d: Difference, dof: f64, q: f64) -> Defined<Effect> {
     let se = d.variance.sqrt();
     let p = t_two_sided_p(d.estimate / se, dof).ok_or(Undefined::NonFinite)?;
-    Effect::new(d.estimate, (d.estimate - q * se, d.estimate + q * se), p, se)
+    Effect::new(
+        d.estimate,
+        (d.estimate - q * se, d.estimate + q * se),
+        p,
+        se,
+    )
 }
 
 #[cfg(test)]
@@ -147,11 +153,21 @@ mod tests {
             Err(Undefined::TooFewUnits)
         );
         assert_eq!(
-            fixed_horizon(&prop(100, 0), &prop(100, 0), Scale::Absolute, Alpha::default()),
+            fixed_horizon(
+                &prop(100, 0),
+                &prop(100, 0),
+                Scale::Absolute,
+                Alpha::default()
+            ),
             Err(Undefined::ZeroVariance)
         );
         assert_eq!(
-            fixed_horizon(&prop(100, 100), &prop(50, 50), Scale::Absolute, Alpha::default()),
+            fixed_horizon(
+                &prop(100, 100),
+                &prop(50, 50),
+                Scale::Absolute,
+                Alpha::default()
+            ),
             Err(Undefined::ZeroVariance)
         );
         assert_eq!(
@@ -167,10 +183,19 @@ mod tests {
     fn both_scales_at_once_equal_separate_calls() {
         let (a, b) = (prop(700, 70), prop(900, 99));
         let [abs, rel] = fixed_horizon_both(&a, &b, Alpha::default());
-        assert_eq!(abs, fixed_horizon(&a, &b, Scale::Absolute, Alpha::default()));
-        assert_eq!(rel, fixed_horizon(&a, &b, Scale::Relative, Alpha::default()));
+        assert_eq!(
+            abs,
+            fixed_horizon(&a, &b, Scale::Absolute, Alpha::default())
+        );
+        assert_eq!(
+            rel,
+            fixed_horizon(&a, &b, Scale::Relative, Alpha::default())
+        );
         let [x, y] = fixed_horizon_both(&prop(1, 0), &b, Alpha::default());
-        assert_eq!((x, y), (Err(Undefined::TooFewUnits), Err(Undefined::TooFewUnits)));
+        assert_eq!(
+            (x, y),
+            (Err(Undefined::TooFewUnits), Err(Undefined::TooFewUnits))
+        );
     }
 
     #[test]
@@ -178,6 +203,6 @@ mod tests {
         let a = prop(50, 10);
         let b = prop(500, 60);
         let dof = welch_dof(&a, &b).unwrap();
-        assert!(dof >= 49.0 && dof <= 548.0, "{dof}");
+        assert!((49.0..=548.0).contains(&dof), "{dof}");
     }
 }

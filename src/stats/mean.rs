@@ -27,9 +27,17 @@ impl Mean {
         finite("sum of squares", sum_squares)?;
         if n == 0 {
             if sum != 0.0 || sum_squares != 0.0 {
-                return Err(StatsError::ImpossibleSums { n, sum, sum_squares });
+                return Err(StatsError::ImpossibleSums {
+                    n,
+                    sum,
+                    sum_squares,
+                });
             }
-            return Ok(Self { n, mean: 0.0, m2: 0.0 });
+            return Ok(Self {
+                n,
+                mean: 0.0,
+                m2: 0.0,
+            });
         }
         let nf = n as f64;
         let m2 = sum_squares - sum * sum / nf;
@@ -37,7 +45,11 @@ impl Mean {
         // clearly negative value is a caller error.
         let tolerance = 1e-9 * sum_squares.abs().max(1.0);
         if m2 < -tolerance {
-            return Err(StatsError::ImpossibleSums { n, sum, sum_squares });
+            return Err(StatsError::ImpossibleSums {
+                n,
+                sum,
+                sum_squares,
+            });
         }
         Ok(Self {
             n,
@@ -51,7 +63,10 @@ impl Mean {
         finite("mean", mean)?;
         finite("standard deviation", sd)?;
         if sd < 0.0 {
-            return Err(StatsError::Negative { what: "standard deviation", value: sd });
+            return Err(StatsError::Negative {
+                what: "standard deviation",
+                value: sd,
+            });
         }
         let m2 = if n > 1 { sd * sd * (n - 1) as f64 } else { 0.0 };
         let mean = if n == 0 { 0.0 } else { mean };

@@ -42,20 +42,22 @@ mod reference_tests;
 
 pub use adjust::{adjust, Correction};
 pub use alpha::Alpha;
-pub use analysis::{analyze, analyze_cuped, compare, Analysis, ArmResult, Options, TreatmentResult};
+pub use analysis::{
+    analyze, analyze_cuped, compare, Analysis, ArmResult, Options, TreatmentResult,
+};
 pub use bayesian::{bayesian, Bayesian, GaussianPrior, Risk};
 pub use cuped::CupedArm;
 pub use error::StatsError;
 pub use fisher::fisher_exact;
 pub use frequentist::{fixed_horizon, fixed_horizon_both, Scale};
-pub use power::{days_needed, power_at, sample_size, Mde, SampleSize};
-pub use result::{Effect, Interval, Undefined};
-pub use sequential::{sequential, Tuning};
-pub use srm::{srm, Srm};
 pub use kaplan_meier::{kaplan_meier, KaplanMeier, KmPoint, Observation};
 pub use log_rank::{log_rank, LogRank};
 pub use mean::{Mean, MeanAccumulator};
+pub use power::{days_needed, power_at, sample_size, Mde, SampleSize};
 pub use proportion::Proportion;
+pub use result::{Effect, Interval, Undefined};
+pub use sequential::{sequential, Tuning};
+pub use srm::{srm, Srm};
 pub use summary::{Moments, Summary};
 pub use survival::{analyze_survival, SurvivalAnalysis, SurvivalComparison};
 pub use winsor::{percentile, winsorize, winsorized_means};

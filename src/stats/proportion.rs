@@ -70,7 +70,10 @@ mod tests {
     fn proportion_rejects_more_conversions_than_units() {
         assert_eq!(
             Proportion::new(10, 11),
-            Err(StatsError::ConversionsExceedN { n: 10, conversions: 11 })
+            Err(StatsError::ConversionsExceedN {
+                n: 10,
+                conversions: 11
+            })
         );
         let p = Proportion::new(10, 3).unwrap_or_else(|e| panic!("{e}"));
         assert!((p.moments().variance - 0.21).abs() < 1e-15);

@@ -77,7 +77,10 @@ pub struct Interval {
 
 impl Interval {
     /// The degenerate interval [0, 0].
-    pub const ZERO: Interval = Interval { lower: 0.0, upper: 0.0 };
+    pub const ZERO: Interval = Interval {
+        lower: 0.0,
+        upper: 0.0,
+    };
 
     /// An interval; undefined when a bound is not finite. Bounds are ordered.
     pub fn new(a: f64, b: f64) -> Defined<Self> {

@@ -67,7 +67,8 @@ pub fn sequential(
     // s² is the per-unit variance of the pooled sample, so s²/N is d.variance.
     let s2 = d.variance * n;
     // width = s·√(2(Nρ²+1)·ln(√(Nρ²+1)/α) / (Nρ)²)  (eq. 9).
-    let width = s2.sqrt() * (2.0 * (nr2 + 1.0) * ((nr2 + 1.0).sqrt() / alpha).ln() / (n * rho).powi(2)).sqrt();
+    let width = s2.sqrt()
+        * (2.0 * (nr2 + 1.0) * ((nr2 + 1.0).sqrt() / alpha).ln() / (n * rho).powi(2)).sqrt();
     // The e-value is exp(ρ²·N·z²/(2(Nρ²+1)))/√(Nρ²+1) with z² = estimate²/variance;
     // work in logs so that a huge z cannot overflow to ∞.
     let st2 = d.estimate * d.estimate * n / d.variance;

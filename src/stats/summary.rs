@@ -61,7 +61,6 @@ pub(crate) fn finite(what: &'static str, value: f64) -> Result<f64, StatsError> 
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -40,7 +40,11 @@ pub fn analyze_survival(
             .iter()
             .map(|t| {
                 let (log_rank, log_rank_reason) = split(log_rank(control, t));
-                SurvivalComparison { curve: kaplan_meier(t, alpha), log_rank, log_rank_reason }
+                SurvivalComparison {
+                    curve: kaplan_meier(t, alpha),
+                    log_rank,
+                    log_rank_reason,
+                }
             })
             .collect(),
     }
