@@ -66,6 +66,7 @@ fn fixed_horizon_false_positive_rate_is_alpha() {
         })
         .count();
     let rate = hits as f64 / EXPERIMENTS as f64;
+    eprintln!("A/A fixed-horizon false-positive rate: {rate}");
     assert!(
         (0.035..=0.065).contains(&rate),
         "false-positive rate {rate}"
@@ -97,6 +98,7 @@ fn sequential_false_positive_rate_survives_peeking() {
     }
     let seq_rate = seq_hits as f64 / EXPERIMENTS as f64;
     let naive_rate = naive_hits as f64 / EXPERIMENTS as f64;
+    eprintln!("A/A with 20 peeks: sequential {seq_rate}, naive fixed-horizon {naive_rate}");
     assert!(
         seq_rate <= 0.05,
         "sequential false-positive rate {seq_rate}"
