@@ -182,7 +182,7 @@ pub fn analyze_cuped(
     treatments: &[CupedArm],
     opts: &Options,
 ) -> Result<Analysis, StatsError> {
-    let mut control_moments = control.adjusted(0.0);
+    let mut control_moments = control.post().moments();
     let mut results = Vec::with_capacity(treatments.len());
     for (i, t) in treatments.iter().enumerate() {
         let (a, b, theta) = adjust_pair(control, t);

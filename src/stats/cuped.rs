@@ -94,15 +94,17 @@ impl CupedArm {
     }
 
     /// Moments of y − θx (mean adjusted, unadjusted mean kept for relative lifts).
-    pub fn adjusted(&self, theta: f64) -> Moments {
+    /// Fails only if the adjustment overflows.
+    pub fn adjusted(&self, theta: f64) -> Result<Moments, StatsError> {
         let variance = self.post.variance() + theta * theta * self.pre.variance()
             - 2.0 * theta * self.covariance();
-        Moments {
-            n: self.post.n(),
-            mean: self.post.mean() - theta * self.pre.mean(),
-            unadjusted_mean: self.post.mean(),
-            variance: variance.max(0.0),
-        }
+        // Mathematically var(y)(1 − ρ²) ≥ 0; clamp the rounding noise.
+        Moments::adjusted(
+            self.post.n(),
+            self.post.mean() - theta * self.pre.mean(),
+            self.post.mean(),
+            variance.max(0.0),
+        )
     }
 }
 
@@ -131,9 +133,15 @@ pub fn theta(a: &CupedArm, b: &CupedArm) -> f64 {
 }
 
 /// Adjusted moments of control and treatment, and the θ used.
+///
+/// Should the adjustment overflow (absurdly large values), CUPED is turned off
+/// (θ = 0) rather than fail: the unadjusted test is still valid.
 pub fn adjust_pair(control: &CupedArm, treatment: &CupedArm) -> (Moments, Moments, f64) {
     let t = theta(control, treatment);
-    (control.adjusted(t), treatment.adjusted(t), t)
+    match (control.adjusted(t), treatment.adjusted(t)) {
+        (Ok(a), Ok(b)) => (a, b, t),
+        _ => (control.post.moments(), treatment.post.moments(), 0.0),
+    }
 }
 
 #[cfg(test)]
@@ -170,7 +178,7 @@ mod tests {
         )
         .unwrap();
         assert!((p.sum_products() - s.sum_products()).abs() < 1e-9);
-        let (x, y) = (p.adjusted(0.7), s.adjusted(0.7));
+        let (x, y) = (p.adjusted(0.7).unwrap(), s.adjusted(0.7).unwrap());
         assert!((x.variance - y.variance).abs() < 1e-9 && (x.mean - y.mean).abs() < 1e-12);
     }
 

@@ -9,16 +9,72 @@ use serde::Serialize;
 /// `unadjusted_mean` differs from `mean` only after CUPED; relative lifts are
 /// always taken against the unadjusted control mean (as gbstats does), because
 /// the adjusted mean is shifted by an arbitrary θ·x̄ term.
+///
+/// Fields are readable inside the engine but can only be set from outside
+/// through [`Moments::new`], which rejects non-finite means and negative or
+/// non-finite variances.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Moments {
     /// Units in the variant.
-    pub n: u64,
+    pub(crate) n: u64,
     /// Mean per unit (adjusted, when CUPED was applied).
-    pub mean: f64,
+    pub(crate) mean: f64,
     /// Mean per unit before any adjustment.
-    pub unadjusted_mean: f64,
+    pub(crate) unadjusted_mean: f64,
     /// Per-unit variance (p(1−p) for a proportion, the n−1 sample variance for a mean).
-    pub variance: f64,
+    pub(crate) variance: f64,
+}
+
+impl Moments {
+    /// Moments of a custom statistic (e.g. a ratio metric computed elsewhere).
+    pub fn new(n: u64, mean: f64, variance: f64) -> Result<Self, StatsError> {
+        Self::adjusted(n, mean, mean, variance)
+    }
+
+    /// Moments of a variance-reduced statistic whose mean was shifted away from
+    /// `unadjusted_mean`, the denominator of relative lifts.
+    pub fn adjusted(
+        n: u64,
+        mean: f64,
+        unadjusted_mean: f64,
+        variance: f64,
+    ) -> Result<Self, StatsError> {
+        finite("mean", mean)?;
+        finite("unadjusted mean", unadjusted_mean)?;
+        finite("variance", variance)?;
+        if variance < 0.0 {
+            return Err(StatsError::Negative {
+                what: "variance",
+                value: variance,
+            });
+        }
+        Ok(Self {
+            n,
+            mean,
+            unadjusted_mean,
+            variance,
+        })
+    }
+
+    /// Units.
+    pub fn n(&self) -> u64 {
+        self.n
+    }
+
+    /// Mean per unit (adjusted, when CUPED was applied).
+    pub fn mean(&self) -> f64 {
+        self.mean
+    }
+
+    /// Mean per unit before any adjustment.
+    pub fn unadjusted_mean(&self) -> f64 {
+        self.unadjusted_mean
+    }
+
+    /// Per-unit variance.
+    pub fn variance(&self) -> f64 {
+        self.variance
+    }
 }
 
 /// A variant's summary of either kind, so one entry point can serve every metric.
@@ -74,6 +130,13 @@ mod tests {
         assert!((m.moments().variance - 2.25).abs() < 1e-12);
         assert!(finite("x", f64::NAN).is_err());
         let json = serde_json::to_value(p).unwrap();
+        assert!(Moments::new(5, 1.0, -0.1).is_err());
+        assert!(Moments::new(5, f64::NAN, 1.0).is_err());
+        assert!(Moments::adjusted(5, 1.0, f64::INFINITY, 1.0).is_err());
+        assert_eq!(
+            Moments::new(5, 1.0, 0.5).map(|m| m.unadjusted_mean()),
+            Ok(1.0)
+        );
         assert_eq!(json["kind"], "proportion");
     }
 }
