@@ -610,6 +610,19 @@ mod tests {
                 vec!["means", "--control", "10:1", "--treatment", "10:2:1"],
                 "N:MEAN:SD",
             ),
+            (
+                vec![
+                    "means",
+                    "--control",
+                    "10:1:1",
+                    "--treatment",
+                    "10:2:1",
+                    "--sequential",
+                    "--tuning",
+                    "0",
+                ],
+                "--tuning",
+            ),
         ] {
             let (code, msg) = outcome(&argv);
             assert_eq!(code, 2, "{argv:?}: {msg}");

@@ -9,6 +9,19 @@
 //! - [`winsorized_means`] before a revenue test;
 //! - [`analyze_survival`] for time to transition.
 //!
+//! ```
+//! use stagelab::stats::{analyze, Options, Proportion, Summary};
+//!
+//! let control = Summary::from(Proportion::new(10_000, 1_000)?);
+//! let treatments = [Summary::from(Proportion::new(10_000, 1_100)?)];
+//! let analysis = analyze(&control, &treatments, &Options::default())?;
+//! let lift = analysis.treatments[0].absolute.expect("both arms have data");
+//! assert!(lift.p_value < 0.05 && lift.ci.contains(lift.estimate));
+//! let json = serde_json::to_string(&analysis)?; // never contains NaN or inf
+//! # assert!(json.contains("chance_to_beat_control"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! Methods follow GrowthBook's gbstats so that numbers are comparable; the
 //! reference fixtures in `tests/reference/` pin them.
 
