@@ -6,8 +6,8 @@
 //! exit 2 as well).
 
 use crate::stats::{
-    adjust, analyze, sample_size, srm, Alpha, Analysis, Correction, Mde, Mean, Options, Proportion,
-    StatsError, Summary, Tuning,
+    adjust, analyze, sample_size, srm, Alpha, Analysis, Correction, Mde, Mean, Options, Proportion, StatsError,
+    Summary, Tuning,
 };
 use clap::{Args, Subcommand, ValueEnum};
 use std::fmt::Write as _;
@@ -43,12 +43,7 @@ pub struct TestArgs {
     #[arg(long)]
     pub sequential: bool,
     /// Tuning parameter of the confidence sequence (sample size where it is tightest).
-    #[arg(
-        long,
-        default_value_t = 5000.0,
-        requires = "sequential",
-        allow_hyphen_values = true
-    )]
+    #[arg(long, default_value_t = 5000.0, requires = "sequential", allow_hyphen_values = true)]
     pub tuning: f64,
     /// Significance level, in (0, 1).
     #[arg(long, default_value_t = 0.05, allow_hyphen_values = true)]
@@ -181,27 +176,18 @@ pub fn execute(args: &StatsArgs) -> Result<String, InputError> {
         StatsCommand::Proportions(a) => {
             let parse = |flag: &str, s: &str| parse_proportion(s).map_err(|e| bad(flag, s, e));
             let control = parse("--control", &a.control)?;
-            let treatments = a
-                .treatment
-                .iter()
-                .map(|t| parse("--treatment", t))
-                .collect::<Result<Vec<_>, _>>()?;
+            let treatments = a.treatment.iter().map(|t| parse("--treatment", t)).collect::<Result<Vec<_>, _>>()?;
             comparison(control, &treatments, &a.test, 6)
         }
         StatsCommand::Means(a) => {
             let parse = |flag: &str, s: &str| parse_mean(s).map_err(|e| bad(flag, s, e));
             let control = parse("--control", &a.control)?;
-            let treatments = a
-                .treatment
-                .iter()
-                .map(|t| parse("--treatment", t))
-                .collect::<Result<Vec<_>, _>>()?;
+            let treatments = a.treatment.iter().map(|t| parse("--treatment", t)).collect::<Result<Vec<_>, _>>()?;
             comparison(control, &treatments, &a.test, 4)
         }
         StatsCommand::Srm(a) => {
             let observed = parse_list(&a.observed, |s| {
-                s.parse::<u64>()
-                    .map_err(|_| "counts must be non-negative integers".to_string())
+                s.parse::<u64>().map_err(|_| "counts must be non-negative integers".to_string())
             })
             .map_err(|e| bad("--observed", &a.observed, e))?;
             let weights = match &a.weights {
@@ -219,25 +205,15 @@ pub fn execute(args: &StatsArgs) -> Result<String, InputError> {
                 "chi-square  {:.4}\np-value     {}\nmismatch    {}",
                 r.chi_square,
                 fmt_p(r.p_value),
-                if r.mismatch {
-                    "YES (p < 0.001): check assignment and logging"
-                } else {
-                    "no"
-                }
+                if r.mismatch { "YES (p < 0.001): check assignment and logging" } else { "no" }
             ))
         }
         StatsCommand::SampleSize(a) => {
             let alpha = alpha(a.alpha)?;
-            let mde = if a.relative {
-                Mde::Relative(a.mde)
-            } else {
-                Mde::Absolute(a.mde)
-            };
+            let mde = if a.relative { Mde::Relative(a.mde) } else { Mde::Absolute(a.mde) };
             let s = sample_size(a.baseline, mde, alpha, a.power, a.variants).map_err(|e| {
                 let (flag, value) = match &e {
-                    StatsError::OutOfRange {
-                        what: "baseline", ..
-                    } => ("--baseline", a.baseline),
+                    StatsError::OutOfRange { what: "baseline", .. } => ("--baseline", a.baseline),
                     StatsError::OutOfRange { what: "power", .. } => ("--power", a.power),
                     StatsError::TooFew { .. } => ("--variants", f64::from(a.variants)),
                     _ => ("--mde", a.mde),
@@ -247,10 +223,7 @@ pub fn execute(args: &StatsArgs) -> Result<String, InputError> {
             if a.json {
                 return to_json(&s);
             }
-            Ok(format!(
-                "per variant  {}\ntotal        {}",
-                s.per_variant, s.total
-            ))
+            Ok(format!("per variant  {}\ntotal        {}", s.per_variant, s.total))
         }
         StatsCommand::Adjust(a) => {
             let p = parse_list(&a.p, parse_f64).map_err(|e| bad("--p", &a.p, e))?;
@@ -292,9 +265,7 @@ fn parse_list<T>(s: &str, item: impl Fn(&str) -> Result<T, String>) -> Result<Ve
 }
 
 fn parse_n(s: &str) -> Result<u64, String> {
-    s.trim()
-        .parse::<u64>()
-        .map_err(|_| format!("n '{}' must be a non-negative integer", s.trim()))
+    s.trim().parse::<u64>().map_err(|_| format!("n '{}' must be a non-negative integer", s.trim()))
 }
 
 fn parse_proportion(s: &str) -> Result<Summary, String> {
@@ -303,13 +274,9 @@ fn parse_proportion(s: &str) -> Result<Summary, String> {
         return Err("expected N:CONVERSIONS".into());
     };
     let n = parse_n(n)?;
-    let c = c
-        .trim()
-        .parse::<u64>()
-        .map_err(|_| format!("conversions '{}' must be a non-negative integer", c.trim()))?;
-    Proportion::new(n, c)
-        .map(Summary::from)
-        .map_err(|e| e.to_string())
+    let c =
+        c.trim().parse::<u64>().map_err(|_| format!("conversions '{}' must be a non-negative integer", c.trim()))?;
+    Proportion::new(n, c).map(Summary::from).map_err(|e| e.to_string())
 }
 
 fn parse_mean(s: &str) -> Result<Summary, String> {
@@ -320,27 +287,16 @@ fn parse_mean(s: &str) -> Result<Summary, String> {
     let n = parse_n(n)?;
     let mean = parse_f64(mean)?;
     let sd = parse_f64(sd)?;
-    Mean::from_mean_sd(n, mean, sd)
-        .map(Summary::from)
-        .map_err(|e| e.to_string())
+    Mean::from_mean_sd(n, mean, sd).map(Summary::from).map_err(|e| e.to_string())
 }
 
-fn comparison(
-    control: Summary,
-    treatments: &[Summary],
-    t: &TestArgs,
-    decimals: usize,
-) -> Result<String, InputError> {
+fn comparison(control: Summary, treatments: &[Summary], t: &TestArgs, decimals: usize) -> Result<String, InputError> {
     let tuning = if t.sequential {
         Some(Tuning::new(t.tuning).map_err(|e| bad("--tuning", &t.tuning.to_string(), e))?)
     } else {
         None
     };
-    let opts = Options {
-        alpha: alpha(t.alpha)?,
-        sequential: tuning,
-        ..Options::default()
-    };
+    let opts = Options { alpha: alpha(t.alpha)?, sequential: tuning, ..Options::default() };
     // Inputs are parsed into one kind per subcommand, so the engine cannot
     // reject them; report rather than panic should that ever change.
     let analysis = analyze(&control, treatments, &opts).map_err(|e| InputError(e.to_string()))?;
@@ -368,32 +324,15 @@ fn table(a: &Analysis, d: usize) -> String {
         "alpha {} ({} intervals{})\n",
         a.alpha.get(),
         level,
-        if a.sequential {
-            ", sequential: valid at any peek"
-        } else {
-            ", fixed horizon"
-        }
+        if a.sequential { ", sequential: valid at any peek" } else { ", fixed horizon" }
     );
     let ci_head = format!("{level} CI");
     let _ = writeln!(
         out,
         "{:<13} {:>10} {:>12} {:>12} {:>27} {:>9} {:>9} {:>21} {:>9} {:>8}",
-        "variant",
-        "n",
-        "mean",
-        "abs lift",
-        ci_head,
-        "p-value",
-        "rel lift",
-        ci_head,
-        "p-value",
-        "P(beat)"
+        "variant", "n", "mean", "abs lift", ci_head, "p-value", "rel lift", ci_head, "p-value", "P(beat)"
     );
-    let _ = writeln!(
-        out,
-        "{:<13} {:>10} {:>12.d$}",
-        "control", a.control.n, a.control.mean
-    );
+    let _ = writeln!(out, "{:<13} {:>10} {:>12.d$}", "control", a.control.n, a.control.mean);
     let mut notes = Vec::new();
     for (i, t) in a.treatments.iter().enumerate() {
         let name = format!("treatment {}", i + 1);
@@ -408,18 +347,12 @@ fn table(a: &Analysis, d: usize) -> String {
         let (rel, rel_ci, rel_p) = match &t.relative {
             Some(e) => (
                 format!("{:+.2}%", e.estimate * 100.0),
-                format!(
-                    "[{:+.2}%, {:+.2}%]",
-                    e.ci.lower() * 100.0,
-                    e.ci.upper() * 100.0
-                ),
+                format!("[{:+.2}%, {:+.2}%]", e.ci.lower() * 100.0, e.ci.upper() * 100.0),
                 fmt_p(e.p_value),
             ),
             None => ("-".into(), "-".into(), "-".into()),
         };
-        let beat = t
-            .chance_to_beat_control
-            .map_or_else(|| "-".to_string(), |c| format!("{:.1}%", c * 100.0));
+        let beat = t.chance_to_beat_control.map_or_else(|| "-".to_string(), |c| format!("{:.1}%", c * 100.0));
         let _ = writeln!(
             out,
             "{name:<13} {:>10} {:>12.d$} {abs:>12} {abs_ci:>27} {abs_p:>9} {rel:>9} {rel_ci:>21} {rel_p:>9} {beat:>8}",
@@ -435,10 +368,7 @@ fn table(a: &Analysis, d: usize) -> String {
             }
         }
         if let Some(p) = t.fisher_p_value {
-            notes.push(format!(
-                "{name}: small counts, Fisher's exact p-value {}",
-                fmt_p(p)
-            ));
+            notes.push(format!("{name}: small counts, Fisher's exact p-value {}", fmt_p(p)));
         }
     }
     for n in notes {
@@ -482,14 +412,7 @@ mod tests {
 
     #[test]
     fn proportions_json_has_required_fields() {
-        let v = json(&[
-            "proportions",
-            "--control",
-            "10000:1000",
-            "--treatment",
-            "10000:1100",
-            "--json",
-        ]);
+        let v = json(&["proportions", "--control", "10000:1000", "--treatment", "10000:1100", "--json"]);
         assert_eq!(v["alpha"], 0.05);
         assert_eq!(v["sequential"], false);
         assert_eq!(v["control"]["n"], 10000);
@@ -522,105 +445,32 @@ mod tests {
         assert_eq!(v["alpha"], 0.1);
         assert_eq!(v["treatments"].as_array().map(Vec::len), Some(2));
         // --tuning without --sequential is a usage error.
-        let (code, _) = outcome(&[
-            "proportions",
-            "--control",
-            "5:1",
-            "--treatment",
-            "5:2",
-            "--tuning",
-            "9",
-        ]);
+        let (code, _) = outcome(&["proportions", "--control", "5:1", "--treatment", "5:2", "--tuning", "9"]);
         assert_eq!(code, 2);
     }
 
     #[test]
     fn means_json_and_table() {
-        let v = json(&[
-            "means",
-            "--control",
-            "1000:5.2:3.1",
-            "--treatment",
-            "1000:5.5:3.3",
-            "--json",
-        ]);
+        let v = json(&["means", "--control", "1000:5.2:3.1", "--treatment", "1000:5.5:3.3", "--json"]);
         assert!(v["treatments"][0]["absolute"]["estimate"].as_f64().unwrap() > 0.29);
-        let (code, out) = outcome(&[
-            "means",
-            "--control",
-            "300:0:1",
-            "--treatment",
-            "300:0.2:1.1",
-        ]);
+        let (code, out) = outcome(&["means", "--control", "300:0:1", "--treatment", "300:0.2:1.1"]);
         assert_eq!(code, 0);
-        assert!(
-            out.contains("treatment 1") && out.contains("control mean is 0"),
-            "{out}"
-        );
+        assert!(out.contains("treatment 1") && out.contains("control mean is 0"), "{out}");
     }
 
     #[test]
     fn bad_comparison_inputs_exit_2_naming_the_value() {
         for (argv, needle) in [
+            (vec!["proportions", "--control", "10:20", "--treatment", "10:2"], "10:20"),
+            (vec!["proportions", "--control", "-5:1", "--treatment", "10:2"], "-5:1"),
+            (vec!["proportions", "--control", "10", "--treatment", "10:2"], "N:CONVERSIONS"),
+            (vec!["proportions", "--control", "10:x", "--treatment", "10:2"], "10:x"),
+            (vec!["proportions", "--control", "10:1", "--treatment", "10:2", "--alpha", "1.5"], "--alpha"),
+            (vec!["proportions", "--control", "10:1", "--treatment", "10:2", "--alpha", "0"], "--alpha"),
+            (vec!["means", "--control", "10:1:-2", "--treatment", "10:2:1"], "10:1:-2"),
+            (vec!["means", "--control", "10:1", "--treatment", "10:2:1"], "N:MEAN:SD"),
             (
-                vec!["proportions", "--control", "10:20", "--treatment", "10:2"],
-                "10:20",
-            ),
-            (
-                vec!["proportions", "--control", "-5:1", "--treatment", "10:2"],
-                "-5:1",
-            ),
-            (
-                vec!["proportions", "--control", "10", "--treatment", "10:2"],
-                "N:CONVERSIONS",
-            ),
-            (
-                vec!["proportions", "--control", "10:x", "--treatment", "10:2"],
-                "10:x",
-            ),
-            (
-                vec![
-                    "proportions",
-                    "--control",
-                    "10:1",
-                    "--treatment",
-                    "10:2",
-                    "--alpha",
-                    "1.5",
-                ],
-                "--alpha",
-            ),
-            (
-                vec![
-                    "proportions",
-                    "--control",
-                    "10:1",
-                    "--treatment",
-                    "10:2",
-                    "--alpha",
-                    "0",
-                ],
-                "--alpha",
-            ),
-            (
-                vec!["means", "--control", "10:1:-2", "--treatment", "10:2:1"],
-                "10:1:-2",
-            ),
-            (
-                vec!["means", "--control", "10:1", "--treatment", "10:2:1"],
-                "N:MEAN:SD",
-            ),
-            (
-                vec![
-                    "means",
-                    "--control",
-                    "10:1:1",
-                    "--treatment",
-                    "10:2:1",
-                    "--sequential",
-                    "--tuning",
-                    "0",
-                ],
+                vec!["means", "--control", "10:1:1", "--treatment", "10:2:1", "--sequential", "--tuning", "0"],
                 "--tuning",
             ),
         ] {
@@ -633,43 +483,15 @@ mod tests {
 
     #[test]
     fn srm_contract() {
-        let v = json(&[
-            "srm",
-            "--observed",
-            "5000,5200",
-            "--weights",
-            "0.5,0.5",
-            "--json",
-        ]);
+        let v = json(&["srm", "--observed", "5000,5200", "--weights", "0.5,0.5", "--json"]);
         assert!(v["p_value"].is_number() && v["chi_square"].is_number());
         assert_eq!(v["mismatch"], false);
         let skewed = json(&["srm", "--observed", "5000,5600", "--json"]);
         assert_eq!(skewed["mismatch"], true);
         for argv in [
-            vec![
-                "srm",
-                "--observed",
-                "5000,5200",
-                "--weights",
-                "0.5",
-                "--json",
-            ],
-            vec![
-                "srm",
-                "--observed",
-                "5000,5200",
-                "--weights",
-                "0,0",
-                "--json",
-            ],
-            vec![
-                "srm",
-                "--observed",
-                "5000,5200",
-                "--weights",
-                "-1,2",
-                "--json",
-            ],
+            vec!["srm", "--observed", "5000,5200", "--weights", "0.5", "--json"],
+            vec!["srm", "--observed", "5000,5200", "--weights", "0,0", "--json"],
+            vec!["srm", "--observed", "5000,5200", "--weights", "-1,2", "--json"],
             vec!["srm", "--observed", "5000,-3", "--json"],
             vec!["srm", "--observed", "5000", "--json"],
         ] {
@@ -681,14 +503,7 @@ mod tests {
 
     #[test]
     fn sample_size_contract() {
-        let v = json(&[
-            "sample-size",
-            "--baseline",
-            "0.10",
-            "--mde",
-            "0.01",
-            "--json",
-        ]);
+        let v = json(&["sample-size", "--baseline", "0.10", "--mde", "0.01", "--json"]);
         assert_eq!(v["per_variant"], 14749);
         assert_eq!(v["total"], 29498);
         let r = json(&[
@@ -704,43 +519,12 @@ mod tests {
             "3",
             "--json",
         ]);
-        assert_eq!(
-            r["total"].as_u64(),
-            r["per_variant"].as_u64().map(|n| n * 3)
-        );
+        assert_eq!(r["total"].as_u64(), r["per_variant"].as_u64().map(|n| n * 3));
         for (argv, flag) in [
-            (
-                vec![
-                    "sample-size",
-                    "--baseline",
-                    "0.1",
-                    "--mde",
-                    "0.01",
-                    "--power",
-                    "1.2",
-                ],
-                "--power",
-            ),
-            (
-                vec!["sample-size", "--baseline", "1.1", "--mde", "0.01"],
-                "--baseline",
-            ),
-            (
-                vec![
-                    "sample-size",
-                    "--baseline",
-                    "0.1",
-                    "--mde",
-                    "0.01",
-                    "--alpha",
-                    "-0.1",
-                ],
-                "--alpha",
-            ),
-            (
-                vec!["sample-size", "--baseline", "0.1", "--mde", "0"],
-                "--mde",
-            ),
+            (vec!["sample-size", "--baseline", "0.1", "--mde", "0.01", "--power", "1.2"], "--power"),
+            (vec!["sample-size", "--baseline", "1.1", "--mde", "0.01"], "--baseline"),
+            (vec!["sample-size", "--baseline", "0.1", "--mde", "0.01", "--alpha", "-0.1"], "--alpha"),
+            (vec!["sample-size", "--baseline", "0.1", "--mde", "0"], "--mde"),
         ] {
             let (code, msg) = outcome(&argv);
             assert_eq!(code, 2, "{argv:?}: {msg}");
@@ -750,30 +534,11 @@ mod tests {
 
     #[test]
     fn adjust_contract() {
-        let v = json(&[
-            "adjust",
-            "--method",
-            "holm",
-            "--p",
-            "0.01,0.04,0.03",
-            "--json",
-        ]);
-        let adj: Vec<f64> = v["adjusted"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter_map(Value::as_f64)
-            .collect();
+        let v = json(&["adjust", "--method", "holm", "--p", "0.01,0.04,0.03", "--json"]);
+        let adj: Vec<f64> = v["adjusted"].as_array().unwrap().iter().filter_map(Value::as_f64).collect();
         assert_eq!(adj.len(), 3);
         assert!((adj[0] - 0.03).abs() < 1e-12);
-        let bh = json(&[
-            "adjust",
-            "--method",
-            "bh",
-            "--p",
-            "0.01,0.04,0.03",
-            "--json",
-        ]);
+        let bh = json(&["adjust", "--method", "bh", "--p", "0.01,0.04,0.03", "--json"]);
         assert!((bh["adjusted"][2].as_f64().unwrap() - 0.04).abs() < 1e-12);
         let (code, msg) = outcome(&["adjust", "--method", "holm", "--p", "0.01,1.5", "--json"]);
         assert_eq!(code, 2);

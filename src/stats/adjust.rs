@@ -18,11 +18,7 @@ pub enum Correction {
 pub fn adjust(p: &[f64], method: Correction) -> Result<Vec<f64>, StatsError> {
     for &v in p {
         if !(0.0..=1.0).contains(&v) {
-            return Err(StatsError::OutOfRange {
-                what: "p-value",
-                range: "[0, 1]",
-                value: v,
-            });
+            return Err(StatsError::OutOfRange { what: "p-value", range: "[0, 1]", value: v });
         }
     }
     let m = p.len();

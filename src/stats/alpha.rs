@@ -17,11 +17,7 @@ impl Alpha {
         if alpha > 0.0 && alpha < 1.0 {
             Ok(Self(alpha))
         } else {
-            Err(StatsError::OutOfRange {
-                what: "alpha",
-                range: "(0, 1)",
-                value: alpha,
-            })
+            Err(StatsError::OutOfRange { what: "alpha", range: "(0, 1)", value: alpha })
         }
     }
 

@@ -41,11 +41,7 @@ pub struct ArmResult {
 
 impl From<&Moments> for ArmResult {
     fn from(m: &Moments) -> Self {
-        Self {
-            n: m.n,
-            mean: m.mean,
-            variance: m.variance,
-        }
+        Self { n: m.n, mean: m.mean, variance: m.variance }
     }
 }
 
@@ -117,8 +113,7 @@ pub struct Analysis {
 /// [`analyze`], usable directly for adjusted or custom statistics.
 pub fn compare(control: &Moments, treatment: &Moments, opts: &Options) -> TreatmentResult {
     let [abs, rel] = match opts.sequential {
-        Some(t) => [Scale::Absolute, Scale::Relative]
-            .map(|scale| sequential(control, treatment, scale, opts.alpha, t)),
+        Some(t) => [Scale::Absolute, Scale::Relative].map(|scale| sequential(control, treatment, scale, opts.alpha, t)),
         None => fixed_horizon_both(control, treatment, opts.alpha),
     };
     let (absolute, absolute_reason) = split(abs);
@@ -148,11 +143,7 @@ pub fn compare(control: &Moments, treatment: &Moments, opts: &Options) -> Treatm
 /// Fails only on input that has no meaning (mixed proportion and mean
 /// summaries, no treatment, SRM weights that do not fit); degenerate data
 /// gives `None` quantities with reasons instead.
-pub fn analyze(
-    control: &Summary,
-    treatments: &[Summary],
-    opts: &Options,
-) -> Result<Analysis, StatsError> {
+pub fn analyze(control: &Summary, treatments: &[Summary], opts: &Options) -> Result<Analysis, StatsError> {
     let same_kind = |s: &Summary| std::mem::discriminant(s) == std::mem::discriminant(control);
     if !treatments.iter().all(same_kind) {
         return Err(StatsError::MixedKinds);
@@ -177,11 +168,7 @@ pub fn analyze(
 /// and each treatment (as gbstats does per comparison), and the adjusted
 /// moments feed the same tests. The reported control moments are adjusted with
 /// the first treatment's θ.
-pub fn analyze_cuped(
-    control: &CupedArm,
-    treatments: &[CupedArm],
-    opts: &Options,
-) -> Result<Analysis, StatsError> {
+pub fn analyze_cuped(control: &CupedArm, treatments: &[CupedArm], opts: &Options) -> Result<Analysis, StatsError> {
     let mut control_moments = control.post().moments();
     let mut results = Vec::with_capacity(treatments.len());
     for (i, t) in treatments.iter().enumerate() {
@@ -196,36 +183,21 @@ pub fn analyze_cuped(
     finish(&control_moments, results, opts)
 }
 
-fn finish(
-    control: &Moments,
-    mut treatments: Vec<TreatmentResult>,
-    opts: &Options,
-) -> Result<Analysis, StatsError> {
+fn finish(control: &Moments, mut treatments: Vec<TreatmentResult>, opts: &Options) -> Result<Analysis, StatsError> {
     if treatments.is_empty() {
-        return Err(StatsError::TooFew {
-            what: "treatments",
-            min: 1,
-            got: 0,
-        });
+        return Err(StatsError::TooFew { what: "treatments", min: 1, got: 0 });
     }
     let srm = match &opts.srm_weights {
         Some(w) => {
-            let observed: Vec<u64> = std::iter::once(control.n)
-                .chain(treatments.iter().map(|t| t.n))
-                .collect();
+            let observed: Vec<u64> = std::iter::once(control.n).chain(treatments.iter().map(|t| t.n)).collect();
             Some(srm(&observed, Some(w))?)
         }
         None => None,
     };
     if let Some(method) = opts.correction {
         // Only defined p-values take part: an undefined comparison is not a test.
-        let idx: Vec<usize> = (0..treatments.len())
-            .filter(|&i| treatments[i].absolute.is_some())
-            .collect();
-        let raw: Vec<f64> = idx
-            .iter()
-            .filter_map(|&i| treatments[i].absolute.map(|e| e.p_value))
-            .collect();
+        let idx: Vec<usize> = (0..treatments.len()).filter(|&i| treatments[i].absolute.is_some()).collect();
+        let raw: Vec<f64> = idx.iter().filter_map(|&i| treatments[i].absolute.map(|e| e.p_value)).collect();
         for (&i, p) in idx.iter().zip(adjust(&raw, method)?) {
             treatments[i].p_value_adjusted = Some(p);
         }
@@ -252,24 +224,13 @@ mod tests {
 
     #[test]
     fn json_has_the_contract_fields() {
-        let a = analyze(
-            &prop(10_000, 1_000),
-            &[prop(10_000, 1_100)],
-            &Options::default(),
-        )
-        .unwrap();
+        let a = analyze(&prop(10_000, 1_000), &[prop(10_000, 1_100)], &Options::default()).unwrap();
         let v = serde_json::to_value(&a).unwrap();
         assert_eq!(v["alpha"], 0.05);
         assert_eq!(v["sequential"], false);
         assert_eq!(v["control"]["n"], 10_000);
         let t = &v["treatments"][0];
-        for key in [
-            "n",
-            "mean",
-            "absolute",
-            "relative",
-            "chance_to_beat_control",
-        ] {
+        for key in ["n", "mean", "absolute", "relative", "chance_to_beat_control"] {
             assert!(!t[key].is_null(), "{key} missing in {t}");
         }
         assert_eq!(t["absolute"]["ci"].as_array().map(Vec::len), Some(2));
@@ -283,10 +244,7 @@ mod tests {
         let v = serde_json::to_value(&a).unwrap();
         let t = &v["treatments"][0];
         assert!(t["relative"].is_null());
-        assert!(t["relative_reason"]
-            .as_str()
-            .unwrap_or("")
-            .contains("control mean is 0"));
+        assert!(t["relative_reason"].as_str().unwrap_or("").contains("control mean is 0"));
         assert!(t["absolute"].is_object());
         assert!(t["fisher_p_value"].is_number());
         assert!(!serde_json::to_string(&a).unwrap().contains("NaN"));
@@ -295,10 +253,7 @@ mod tests {
     #[test]
     fn mixed_kinds_and_no_treatments_are_errors() {
         let m: Summary = Mean::from_mean_sd(10, 1.0, 1.0).unwrap().into();
-        assert_eq!(
-            analyze(&prop(10, 1), &[m], &Options::default()),
-            Err(StatsError::MixedKinds)
-        );
+        assert_eq!(analyze(&prop(10, 1), &[m], &Options::default()), Err(StatsError::MixedKinds));
         assert!(analyze(&prop(10, 1), &[], &Options::default()).is_err());
     }
 
@@ -315,10 +270,7 @@ mod tests {
             assert!(t.p_value_adjusted.unwrap() >= raw);
         }
         assert!(!a.srm.unwrap().mismatch);
-        let bad = Options {
-            srm_weights: Some(vec![1.0]),
-            ..Options::default()
-        };
+        let bad = Options { srm_weights: Some(vec![1.0]), ..Options::default() };
         assert!(analyze(&prop(10, 1), &[prop(10, 2)], &bad).is_err());
     }
 }

@@ -24,11 +24,7 @@ impl GaussianPrior {
         super::summary::finite("prior mean", mean)?;
         super::summary::finite("prior variance", variance)?;
         if variance <= 0.0 {
-            return Err(StatsError::OutOfRange {
-                what: "prior variance",
-                range: "(0, ∞)",
-                value: variance,
-            });
+            return Err(StatsError::OutOfRange { what: "prior variance", range: "(0, ∞)", value: variance });
         }
         Ok(Self { mean, variance })
     }
@@ -75,10 +71,7 @@ pub struct Bayesian {
 pub fn risk(mu: f64, sigma: f64) -> Risk {
     let z = mu / sigma;
     let tail = sigma * norm_pdf(z);
-    Risk {
-        control: (mu * norm_cdf(z) + tail).max(0.0),
-        treatment: (-mu * norm_sf(z) + tail).max(0.0),
-    }
+    Risk { control: (mu * norm_cdf(z) + tail).max(0.0), treatment: (-mu * norm_sf(z) + tail).max(0.0) }
 }
 
 /// Bayesian analysis of the lift of `b` over `a`.
@@ -87,17 +80,10 @@ pub fn risk(mu: f64, sigma: f64) -> Risk {
 /// When the control mean is 0 a relative lift does not exist; with a flat
 /// prior the analysis then falls back to the absolute scale, but a prior on the
 /// relative lift cannot be translated, so that case is undefined.
-pub fn bayesian(
-    a: &Moments,
-    b: &Moments,
-    prior: Option<GaussianPrior>,
-    alpha: Alpha,
-) -> Defined<Bayesian> {
+pub fn bayesian(a: &Moments, b: &Moments, prior: Option<GaussianPrior>, alpha: Alpha) -> Defined<Bayesian> {
     let (scale, data) = match difference(a, b, Scale::Relative) {
         Ok(d) => (Scale::Relative, d),
-        Err(Undefined::ZeroControlMean) if prior.is_none() => {
-            (Scale::Absolute, difference(a, b, Scale::Absolute)?)
-        }
+        Err(Undefined::ZeroControlMean) if prior.is_none() => (Scale::Absolute, difference(a, b, Scale::Absolute)?),
         Err(e) => return Err(e),
     };
     let (mean, precision) = match prior {
@@ -135,13 +121,7 @@ mod tests {
 
     #[test]
     fn issue_example_chance_to_beat() {
-        let r = bayesian(
-            &prop(10_000, 1_000),
-            &prop(10_000, 1_100),
-            None,
-            Alpha::default(),
-        )
-        .unwrap();
+        let r = bayesian(&prop(10_000, 1_000), &prop(10_000, 1_100), None, Alpha::default()).unwrap();
         assert_eq!(r.scale, Scale::Relative);
         assert!((r.chance_to_beat_control - 0.986).abs() < 1e-3);
         assert!(r.risk.treatment < r.risk.control);
@@ -176,9 +156,6 @@ mod tests {
         assert_eq!(r.scale, Scale::Absolute);
         assert!(r.chance_to_beat_control > 0.99);
         let prior = GaussianPrior::new(0.0, 0.1).unwrap();
-        assert_eq!(
-            bayesian(&a, &b, Some(prior), Alpha::default()),
-            Err(Undefined::ZeroControlMean)
-        );
+        assert_eq!(bayesian(&a, &b, Some(prior), Alpha::default()), Err(Undefined::ZeroControlMean));
     }
 }

@@ -27,15 +27,9 @@ fn binomial(rng: &mut StdRng, n: u64, p: f64) -> u64 {
 }
 
 fn significant(a: (u64, u64), b: (u64, u64), opts: &Options) -> bool {
-    let c = Proportion::new(a.0, a.1)
-        .expect("simulated counts are valid")
-        .moments();
-    let t = Proportion::new(b.0, b.1)
-        .expect("simulated counts are valid")
-        .moments();
-    compare(&c, &t, opts)
-        .absolute
-        .is_some_and(|e| e.p_value < opts.alpha.get())
+    let c = Proportion::new(a.0, a.1).expect("simulated counts are valid").moments();
+    let t = Proportion::new(b.0, b.1).expect("simulated counts are valid").moments();
+    compare(&c, &t, opts).absolute.is_some_and(|e| e.p_value < opts.alpha.get())
 }
 
 const EXPERIMENTS: usize = 2_000;
@@ -44,9 +38,7 @@ const RATE: f64 = 0.1;
 #[test]
 fn binomial_sampler_has_the_right_mean_and_variance() {
     let mut rng = StdRng::seed_from_u64(1);
-    let draws: Vec<f64> = (0..20_000)
-        .map(|_| binomial(&mut rng, 500, 0.1) as f64)
-        .collect();
+    let draws: Vec<f64> = (0..20_000).map(|_| binomial(&mut rng, 500, 0.1) as f64).collect();
     let mean = draws.iter().sum::<f64>() / draws.len() as f64;
     let var = draws.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (draws.len() - 1) as f64;
     assert!((mean - 50.0).abs() < 0.2, "{mean}");
@@ -67,19 +59,13 @@ fn fixed_horizon_false_positive_rate_is_alpha() {
         .count();
     let rate = hits as f64 / EXPERIMENTS as f64;
     eprintln!("A/A fixed-horizon false-positive rate: {rate}");
-    assert!(
-        (0.035..=0.065).contains(&rate),
-        "false-positive rate {rate}"
-    );
+    assert!((0.035..=0.065).contains(&rate), "false-positive rate {rate}");
 }
 
 #[test]
 fn sequential_false_positive_rate_survives_peeking() {
     let mut rng = StdRng::seed_from_u64(7_351);
-    let seq = Options {
-        sequential: Some(Tuning::default()),
-        ..Options::default()
-    };
+    let seq = Options { sequential: Some(Tuning::default()), ..Options::default() };
     let fixed = Options::default();
     let (peeks, batch) = (20, 250u64);
     let (mut seq_hits, mut naive_hits) = (0usize, 0usize);
@@ -99,10 +85,7 @@ fn sequential_false_positive_rate_survives_peeking() {
     let seq_rate = seq_hits as f64 / EXPERIMENTS as f64;
     let naive_rate = naive_hits as f64 / EXPERIMENTS as f64;
     eprintln!("A/A with 20 peeks: sequential {seq_rate}, naive fixed-horizon {naive_rate}");
-    assert!(
-        seq_rate <= 0.05,
-        "sequential false-positive rate {seq_rate}"
-    );
+    assert!(seq_rate <= 0.05, "sequential false-positive rate {seq_rate}");
     // The same peeking inflates the fixed-horizon test well above α, which is
     // the reason the sequential test exists (and shows this test has teeth).
     assert!(naive_rate > 0.1, "naive peeking rate {naive_rate}");

@@ -33,16 +33,8 @@ impl CupedArm {
         let post = Mean::from_sums(n, post_sum, post_sum_squares)?;
         let pre = Mean::from_sums(n, pre_sum, pre_sum_squares)?;
         finite("sum of products", sum_products)?;
-        let co_moment = if n == 0 {
-            0.0
-        } else {
-            sum_products - post_sum * pre_sum / n as f64
-        };
-        Ok(Self {
-            post,
-            pre,
-            co_moment,
-        })
+        let co_moment = if n == 0 { 0.0 } else { sum_products - post_sum * pre_sum / n as f64 };
+        Ok(Self { post, pre, co_moment })
     }
 
     /// Streamed from (post, pre) pairs of each unit (one stable pass).
@@ -60,14 +52,7 @@ impl CupedArm {
             c += dx * (y - my);
         }
         let nf = n as f64;
-        Self::from_sums(
-            n,
-            my * nf,
-            m2y + nf * my * my,
-            mx * nf,
-            m2x + nf * mx * mx,
-            c + nf * mx * my,
-        )
+        Self::from_sums(n, my * nf, m2y + nf * my * my, mx * nf, m2x + nf * mx * mx, c + nf * mx * my)
     }
 
     /// The metric alone, unadjusted.
@@ -96,8 +81,7 @@ impl CupedArm {
     /// Moments of y − θx (mean adjusted, unadjusted mean kept for relative lifts).
     /// Fails only if the adjustment overflows.
     pub fn adjusted(&self, theta: f64) -> Result<Moments, StatsError> {
-        let variance = self.post.variance() + theta * theta * self.pre.variance()
-            - 2.0 * theta * self.covariance();
+        let variance = self.post.variance() + theta * theta * self.pre.variance() - 2.0 * theta * self.covariance();
         // Mathematically var(y)(1 − ρ²) ≥ 0; clamp the rounding noise.
         Moments::adjusted(
             self.post.n(),

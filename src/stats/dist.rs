@@ -38,11 +38,7 @@ pub fn norm_ppf(p: f64) -> f64 {
             break;
         }
         // Take the error from the smaller tail, where the CDF has full precision.
-        let err = if x > 0.0 {
-            (1.0 - p) - d.cdf(-x)
-        } else {
-            d.cdf(x) - p
-        };
+        let err = if x > 0.0 { (1.0 - p) - d.cdf(-x) } else { d.cdf(x) - p };
         x -= err / dens;
     }
     x
@@ -85,11 +81,7 @@ pub fn t_ppf(p: f64, dof: f64) -> Option<f64> {
         // Newton on statrs' CDF, which drifts by ~1e-8 for huge dof.
         return Some(t_ppf_guess(p, dof));
     }
-    let mut x = if dof >= 4.0 {
-        t_ppf_guess(p, dof)
-    } else {
-        d.inverse_cdf(p)
-    };
+    let mut x = if dof >= 4.0 { t_ppf_guess(p, dof) } else { d.inverse_cdf(p) };
     if !x.is_finite() {
         return None;
     }
@@ -99,11 +91,7 @@ pub fn t_ppf(p: f64, dof: f64) -> Option<f64> {
             break;
         }
         // Compare in the smaller tail, where the CDF keeps its digits.
-        let err = if x > 0.0 {
-            (1.0 - p) - d.cdf(-x)
-        } else {
-            d.cdf(x) - p
-        };
+        let err = if x > 0.0 { (1.0 - p) - d.cdf(-x) } else { d.cdf(x) - p };
         let step = err / dens;
         if !step.is_finite() {
             break;

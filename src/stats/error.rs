@@ -82,9 +82,7 @@ pub enum StatsError {
     #[error("control and treatments must all be proportions or all be means")]
     MixedKinds,
     /// The minimum detectable effect moves the rate out of (0, 1) or is zero.
-    #[error(
-        "minimum detectable effect {mde} gives a treatment rate {rate} outside (0, 1) or no effect"
-    )]
+    #[error("minimum detectable effect {mde} gives a treatment rate {rate} outside (0, 1) or no effect")]
     InvalidEffect {
         /// The effect as given.
         mde: f64,

@@ -28,8 +28,7 @@ pub fn fisher_exact(a: &Proportion, b: &Proportion) -> f64 {
     let hi = r1.min(c1);
     let (nf, c1f, r1f) = (n as f64, c1 as f64, r1 as f64);
     // log P(X = k) for the hypergeometric count of conversions in arm a.
-    let ln_pmf_lo =
-        ln_choose(c1f, lo as f64) + ln_choose(nf - c1f, r1f - lo as f64) - ln_choose(nf, r1f);
+    let ln_pmf_lo = ln_choose(c1f, lo as f64) + ln_choose(nf - c1f, r1f - lo as f64) - ln_choose(nf, r1f);
     // Walk the support with the pmf ratio recurrence: one ln per step instead of
     // six ln Γ, and no cancellation.
     let mut ln_pmfs = Vec::with_capacity((hi - lo + 1) as usize);
@@ -41,11 +40,7 @@ pub fn fisher_exact(a: &Proportion, b: &Proportion) -> f64 {
     }
     let observed = ln_pmfs[(x - lo) as usize];
     let threshold = observed + (1.0 + 1e-7f64).ln();
-    let p: f64 = ln_pmfs
-        .iter()
-        .filter(|&&l| l <= threshold)
-        .map(|l| l.exp())
-        .sum();
+    let p: f64 = ln_pmfs.iter().filter(|&&l| l <= threshold).map(|l| l.exp()).sum();
     p.clamp(0.0, 1.0)
 }
 
@@ -57,9 +52,9 @@ pub fn has_small_cell(a: &Proportion, b: &Proportion) -> bool {
         return true;
     }
     let conv = (a.conversions() + b.conversions()) as f64;
-    [a.n() as f64, b.n() as f64].iter().any(|&row| {
-        row * conv / n < SMALL_EXPECTED_CELL || row * (n - conv) / n < SMALL_EXPECTED_CELL
-    })
+    [a.n() as f64, b.n() as f64]
+        .iter()
+        .any(|&row| row * conv / n < SMALL_EXPECTED_CELL || row * (n - conv) / n < SMALL_EXPECTED_CELL)
 }
 
 #[cfg(test)]

@@ -52,10 +52,7 @@ pub fn difference(a: &Moments, b: &Moments, scale: Scale) -> Defined<Difference>
     let (na, nb) = (a.n as f64, b.n as f64);
     let (va, vb) = (a.variance.max(0.0), b.variance.max(0.0));
     let d = match scale {
-        Scale::Absolute => Difference {
-            estimate: b.mean - a.mean,
-            variance: va / na + vb / nb,
-        },
+        Scale::Absolute => Difference { estimate: b.mean - a.mean, variance: va / na + vb / nb },
         Scale::Relative => {
             let m = a.unadjusted_mean;
             if m == 0.0 {
@@ -109,12 +106,7 @@ pub fn fixed_horizon_both(a: &Moments, b: &Moments, alpha: Alpha) -> [Defined<Ef
 fn welch(d: Difference, dof: f64, q: f64) -> Defined<Effect> {
     let se = d.variance.sqrt();
     let p = t_two_sided_p(d.estimate / se, dof).ok_or(Undefined::NonFinite)?;
-    Effect::new(
-        d.estimate,
-        (d.estimate - q * se, d.estimate + q * se),
-        p,
-        se,
-    )
+    Effect::new(d.estimate, (d.estimate - q * se, d.estimate + q * se), p, se)
 }
 
 #[cfg(test)]
@@ -144,30 +136,14 @@ mod tests {
     fn degenerate_arms_are_undefined_not_nan() {
         let a = prop(0, 0);
         let b = prop(100, 5);
+        assert_eq!(fixed_horizon(&a, &b, Scale::Absolute, Alpha::default()), Err(Undefined::EmptyArm));
+        assert_eq!(fixed_horizon(&prop(1, 1), &b, Scale::Absolute, Alpha::default()), Err(Undefined::TooFewUnits));
         assert_eq!(
-            fixed_horizon(&a, &b, Scale::Absolute, Alpha::default()),
-            Err(Undefined::EmptyArm)
-        );
-        assert_eq!(
-            fixed_horizon(&prop(1, 1), &b, Scale::Absolute, Alpha::default()),
-            Err(Undefined::TooFewUnits)
-        );
-        assert_eq!(
-            fixed_horizon(
-                &prop(100, 0),
-                &prop(100, 0),
-                Scale::Absolute,
-                Alpha::default()
-            ),
+            fixed_horizon(&prop(100, 0), &prop(100, 0), Scale::Absolute, Alpha::default()),
             Err(Undefined::ZeroVariance)
         );
         assert_eq!(
-            fixed_horizon(
-                &prop(100, 100),
-                &prop(50, 50),
-                Scale::Absolute,
-                Alpha::default()
-            ),
+            fixed_horizon(&prop(100, 100), &prop(50, 50), Scale::Absolute, Alpha::default()),
             Err(Undefined::ZeroVariance)
         );
         assert_eq!(
@@ -183,19 +159,10 @@ mod tests {
     fn both_scales_at_once_equal_separate_calls() {
         let (a, b) = (prop(700, 70), prop(900, 99));
         let [abs, rel] = fixed_horizon_both(&a, &b, Alpha::default());
-        assert_eq!(
-            abs,
-            fixed_horizon(&a, &b, Scale::Absolute, Alpha::default())
-        );
-        assert_eq!(
-            rel,
-            fixed_horizon(&a, &b, Scale::Relative, Alpha::default())
-        );
+        assert_eq!(abs, fixed_horizon(&a, &b, Scale::Absolute, Alpha::default()));
+        assert_eq!(rel, fixed_horizon(&a, &b, Scale::Relative, Alpha::default()));
         let [x, y] = fixed_horizon_both(&prop(1, 0), &b, Alpha::default());
-        assert_eq!(
-            (x, y),
-            (Err(Undefined::TooFewUnits), Err(Undefined::TooFewUnits))
-        );
+        assert_eq!((x, y), (Err(Undefined::TooFewUnits), Err(Undefined::TooFewUnits)));
     }
 
     #[test]

@@ -22,10 +22,7 @@ impl Observation {
     pub fn new(duration: f64, event: bool) -> Result<Self, StatsError> {
         finite("duration", duration)?;
         if duration < 0.0 {
-            return Err(StatsError::Negative {
-                what: "duration",
-                value: duration,
-            });
+            return Err(StatsError::Negative { what: "duration", value: duration });
         }
         Ok(Self { duration, event })
     }
@@ -110,23 +107,12 @@ pub fn kaplan_meier(obs: &[Observation], alpha: Alpha) -> KaplanMeier {
         } else {
             let v = s.ln();
             let w = z * greenwood.sqrt() / v;
-            Interval::new(
-                (-((-v).ln() - w).exp()).exp(),
-                (-((-v).ln() + w).exp()).exp(),
-            )
+            Interval::new((-((-v).ln() - w).exp()).exp(), (-((-v).ln() + w).exp()).exp())
         };
         // Every branch above gives finite bounds (0 < S < 1 and a finite Greenwood
         // sum); the fallback only keeps the type total.
         let ci = ci.unwrap_or(Interval::ZERO);
-        points.push(KmPoint {
-            time,
-            at_risk,
-            events,
-            censored,
-            survival: s,
-            std_error: s * greenwood.sqrt(),
-            ci,
-        });
+        points.push(KmPoint { time, at_risk, events, censored, survival: s, std_error: s * greenwood.sqrt(), ci });
         at_risk -= events + censored;
     }
     KaplanMeier { points }
@@ -137,25 +123,15 @@ mod tests {
     use super::*;
 
     fn obs(v: &[(f64, bool)]) -> Vec<Observation> {
-        v.iter()
-            .map(|&(d, e)| Observation::new(d, e).unwrap())
-            .collect()
+        v.iter().map(|&(d, e)| Observation::new(d, e).unwrap()).collect()
     }
 
     #[test]
     fn km_by_hand() {
         // Times 1(event), 2(censored), 3(event), 3(event), 4(censored):
         // S(1) = 4/5, S(3) = 4/5 · (1 − 2/3) = 4/15.
-        let km = kaplan_meier(
-            &obs(&[
-                (1.0, true),
-                (2.0, false),
-                (3.0, true),
-                (3.0, true),
-                (4.0, false),
-            ]),
-            Alpha::default(),
-        );
+        let km =
+            kaplan_meier(&obs(&[(1.0, true), (2.0, false), (3.0, true), (3.0, true), (4.0, false)]), Alpha::default());
         let s: Vec<f64> = km.points.iter().map(|p| p.survival).collect();
         assert_eq!(km.points.len(), 4);
         assert!((s[0] - 0.8).abs() < 1e-15 && (s[2] - 4.0 / 15.0).abs() < 1e-15);

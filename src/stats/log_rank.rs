@@ -63,12 +63,7 @@ pub fn log_rank(control: &[Observation], treatment: &[Observation]) -> Defined<L
     }
     let chi_square = (observed as f64 - expected).powi(2) / variance;
     let p_value = chi2_sf(chi_square, 1.0).ok_or(Undefined::NonFinite)?;
-    Ok(LogRank {
-        chi_square,
-        p_value,
-        observed_control: observed,
-        expected_control: expected,
-    })
+    Ok(LogRank { chi_square, p_value, observed_control: observed, expected_control: expected })
 }
 
 #[cfg(test)]
@@ -76,9 +71,7 @@ mod tests {
     use super::*;
 
     fn obs(v: &[(f64, bool)]) -> Vec<Observation> {
-        v.iter()
-            .map(|&(d, e)| Observation::new(d, e).unwrap())
-            .collect()
+        v.iter().map(|&(d, e)| Observation::new(d, e).unwrap()).collect()
     }
 
     #[test]

@@ -27,17 +27,9 @@ impl Mean {
         finite("sum of squares", sum_squares)?;
         if n == 0 {
             if sum != 0.0 || sum_squares != 0.0 {
-                return Err(StatsError::ImpossibleSums {
-                    n,
-                    sum,
-                    sum_squares,
-                });
+                return Err(StatsError::ImpossibleSums { n, sum, sum_squares });
             }
-            return Ok(Self {
-                n,
-                mean: 0.0,
-                m2: 0.0,
-            });
+            return Ok(Self { n, mean: 0.0, m2: 0.0 });
         }
         let nf = n as f64;
         let m2 = sum_squares - sum * sum / nf;
@@ -45,17 +37,9 @@ impl Mean {
         // clearly negative value is a caller error.
         let tolerance = 1e-9 * sum_squares.abs().max(1.0);
         if m2 < -tolerance {
-            return Err(StatsError::ImpossibleSums {
-                n,
-                sum,
-                sum_squares,
-            });
+            return Err(StatsError::ImpossibleSums { n, sum, sum_squares });
         }
-        Ok(Self {
-            n,
-            mean: sum / nf,
-            m2: m2.max(0.0),
-        })
+        Ok(Self { n, mean: sum / nf, m2: m2.max(0.0) })
     }
 
     /// A mean from n, the mean and the sample standard deviation (n − 1 denominator).
@@ -63,10 +47,7 @@ impl Mean {
         finite("mean", mean)?;
         finite("standard deviation", sd)?;
         if sd < 0.0 {
-            return Err(StatsError::Negative {
-                what: "standard deviation",
-                value: sd,
-            });
+            return Err(StatsError::Negative { what: "standard deviation", value: sd });
         }
         let m2 = if n > 1 { sd * sd * (n - 1) as f64 } else { 0.0 };
         let mean = if n == 0 { 0.0 } else { mean };
@@ -118,12 +99,7 @@ impl Mean {
 
     /// Mean and sample variance.
     pub fn moments(&self) -> Moments {
-        Moments {
-            n: self.n,
-            mean: self.mean,
-            unadjusted_mean: self.mean,
-            variance: self.variance(),
-        }
+        Moments { n: self.n, mean: self.mean, unadjusted_mean: self.mean, variance: self.variance() }
     }
 }
 
@@ -148,11 +124,7 @@ impl MeanAccumulator {
 
     /// The summary so far.
     pub fn finish(&self) -> Mean {
-        Mean {
-            n: self.n,
-            mean: self.mean,
-            m2: self.m2.max(0.0),
-        }
+        Mean { n: self.n, mean: self.mean, m2: self.m2.max(0.0) }
     }
 }
 

@@ -55,9 +55,7 @@ mod reference_tests;
 
 pub use adjust::{adjust, Correction};
 pub use alpha::Alpha;
-pub use analysis::{
-    analyze, analyze_cuped, compare, Analysis, ArmResult, Options, TreatmentResult,
-};
+pub use analysis::{analyze, analyze_cuped, compare, Analysis, ArmResult, Options, TreatmentResult};
 pub use bayesian::{bayesian, Bayesian, GaussianPrior, Risk};
 pub use cuped::CupedArm;
 pub use error::StatsError;

@@ -30,11 +30,7 @@ pub struct SampleSize {
 /// Validated baseline and treatment rates.
 fn rates(baseline: f64, mde: Mde) -> Result<(f64, f64), StatsError> {
     if !(baseline > 0.0 && baseline < 1.0) {
-        return Err(StatsError::OutOfRange {
-            what: "baseline",
-            range: "(0, 1)",
-            value: baseline,
-        });
+        return Err(StatsError::OutOfRange { what: "baseline", range: "(0, 1)", value: baseline });
     }
     let (m, p2) = match mde {
         Mde::Absolute(d) => (d, baseline + d),
@@ -50,41 +46,24 @@ fn check_power(power: f64) -> Result<f64, StatsError> {
     if power > 0.0 && power < 1.0 {
         Ok(power)
     } else {
-        Err(StatsError::OutOfRange {
-            what: "power",
-            range: "(0, 1)",
-            value: power,
-        })
+        Err(StatsError::OutOfRange { what: "power", range: "(0, 1)", value: power })
     }
 }
 
 /// Units per variant (and in total over `variants` arms) for a two-sided test
 /// at level `alpha` to reach `power` against the given effect.
-pub fn sample_size(
-    baseline: f64,
-    mde: Mde,
-    alpha: Alpha,
-    power: f64,
-    variants: u32,
-) -> Result<SampleSize, StatsError> {
+pub fn sample_size(baseline: f64, mde: Mde, alpha: Alpha, power: f64, variants: u32) -> Result<SampleSize, StatsError> {
     let (p1, p2) = rates(baseline, mde)?;
     let power = check_power(power)?;
     if variants < 2 {
-        return Err(StatsError::TooFew {
-            what: "variants",
-            min: 2,
-            got: variants as usize,
-        });
+        return Err(StatsError::TooFew { what: "variants", min: 2, got: variants as usize });
     }
     let z = norm_ppf(1.0 - alpha.get() / 2.0) + norm_ppf(power);
     let d = p2 - p1;
     let n = z * z * (p1 * (1.0 - p1) + p2 * (1.0 - p2)) / (d * d);
     // Guard against n being an integer plus rounding noise (e.g. 3841.0000000002).
     let per_variant = (n - 1e-9 * n).ceil().max(1.0) as u64;
-    Ok(SampleSize {
-        per_variant,
-        total: per_variant * u64::from(variants),
-    })
+    Ok(SampleSize { per_variant, total: per_variant * u64::from(variants) })
 }
 
 /// Power of the two-sided test with `n` units per variant (both tails counted).
@@ -104,9 +83,7 @@ pub fn power_at(baseline: f64, mde: Mde, alpha: Alpha, n: u64) -> Result<f64, St
 pub fn days_needed(needed_total: u64, exposed: u64, daily_rate: f64) -> Result<u64, StatsError> {
     if !(daily_rate.is_finite() && daily_rate > 0.0) {
         return Err(StatsError::OutOfRange {
-            what: "daily rate of new exposures",
-            range: "(0, ∞)",
-            value: daily_rate,
+            what: "daily rate of new exposures", range: "(0, ∞)", value: daily_rate
         });
     }
     let remaining = needed_total.saturating_sub(exposed);

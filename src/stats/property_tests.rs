@@ -21,10 +21,7 @@ fn mean() -> impl Strategy<Value = Mean> {
 }
 
 fn moments() -> impl Strategy<Value = Moments> {
-    prop_oneof![
-        proportion().prop_map(|p| p.moments()),
-        mean().prop_map(|m| m.moments())
-    ]
+    prop_oneof![proportion().prop_map(|p| p.moments()), mean().prop_map(|m| m.moments())]
 }
 
 fn options() -> impl Strategy<Value = Options> {

@@ -53,12 +53,7 @@ impl Proportion {
     /// Mean and Bernoulli variance p(1−p), the per-unit variance gbstats uses.
     pub fn moments(&self) -> Moments {
         let p = self.rate();
-        Moments {
-            n: self.n,
-            mean: p,
-            unadjusted_mean: p,
-            variance: p * (1.0 - p),
-        }
+        Moments { n: self.n, mean: p, unadjusted_mean: p, variance: p * (1.0 - p) }
     }
 }
 
@@ -68,13 +63,7 @@ mod tests {
 
     #[test]
     fn proportion_rejects_more_conversions_than_units() {
-        assert_eq!(
-            Proportion::new(10, 11),
-            Err(StatsError::ConversionsExceedN {
-                n: 10,
-                conversions: 11
-            })
-        );
+        assert_eq!(Proportion::new(10, 11), Err(StatsError::ConversionsExceedN { n: 10, conversions: 11 }));
         let p = Proportion::new(10, 3).unwrap_or_else(|e| panic!("{e}"));
         assert!((p.moments().variance - 0.21).abs() < 1e-15);
     }

@@ -77,18 +77,12 @@ pub struct Interval {
 
 impl Interval {
     /// The degenerate interval [0, 0].
-    pub const ZERO: Interval = Interval {
-        lower: 0.0,
-        upper: 0.0,
-    };
+    pub const ZERO: Interval = Interval { lower: 0.0, upper: 0.0 };
 
     /// An interval; undefined when a bound is not finite. Bounds are ordered.
     pub fn new(a: f64, b: f64) -> Defined<Self> {
         let (a, b) = (finite(a)?, finite(b)?);
-        Ok(Self {
-            lower: a.min(b),
-            upper: a.max(b),
-        })
+        Ok(Self { lower: a.min(b), upper: a.max(b) })
     }
 
     /// Lower bound.
@@ -145,10 +139,7 @@ mod tests {
     #[test]
     fn non_finite_values_are_undefined() {
         assert_eq!(Interval::new(f64::NAN, 1.0), Err(Undefined::NonFinite));
-        assert_eq!(
-            Effect::new(1.0, (0.0, f64::INFINITY), 0.5, 1.0),
-            Err(Undefined::NonFinite)
-        );
+        assert_eq!(Effect::new(1.0, (0.0, f64::INFINITY), 0.5, 1.0), Err(Undefined::NonFinite));
     }
 
     #[test]

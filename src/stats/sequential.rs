@@ -25,11 +25,7 @@ impl Tuning {
         if t.is_finite() && t > 0.0 {
             Ok(Self(t))
         } else {
-            Err(StatsError::OutOfRange {
-                what: "tuning parameter",
-                range: "(0, ∞)",
-                value: t,
-            })
+            Err(StatsError::OutOfRange { what: "tuning parameter", range: "(0, ∞)", value: t })
         }
     }
 
@@ -52,13 +48,7 @@ fn rho(alpha: f64, tuning: f64) -> f64 {
 }
 
 /// Sequential two-sided test of the lift of `b` over `a`.
-pub fn sequential(
-    a: &Moments,
-    b: &Moments,
-    scale: Scale,
-    alpha: Alpha,
-    tuning: Tuning,
-) -> Defined<Effect> {
+pub fn sequential(a: &Moments, b: &Moments, scale: Scale, alpha: Alpha, tuning: Tuning) -> Defined<Effect> {
     let d = difference(a, b, scale)?;
     let alpha = alpha.get();
     let n = (a.n + b.n) as f64;
@@ -67,8 +57,7 @@ pub fn sequential(
     // s² is the per-unit variance of the pooled sample, so s²/N is d.variance.
     let s2 = d.variance * n;
     // width = s·√(2(Nρ²+1)·ln(√(Nρ²+1)/α) / (Nρ)²)  (eq. 9).
-    let width = s2.sqrt()
-        * (2.0 * (nr2 + 1.0) * ((nr2 + 1.0).sqrt() / alpha).ln() / (n * rho).powi(2)).sqrt();
+    let width = s2.sqrt() * (2.0 * (nr2 + 1.0) * ((nr2 + 1.0).sqrt() / alpha).ln() / (n * rho).powi(2)).sqrt();
     // The e-value is exp(ρ²·N·z²/(2(Nρ²+1)))/√(Nρ²+1) with z² = estimate²/variance;
     // work in logs so that a huge z cannot overflow to ∞.
     let st2 = d.estimate * d.estimate * n / d.variance;
@@ -77,12 +66,7 @@ pub fn sequential(
     if !p.is_finite() {
         return Err(Undefined::NonFinite);
     }
-    Effect::new(
-        d.estimate,
-        (d.estimate - width, d.estimate + width),
-        p,
-        d.variance.sqrt(),
-    )
+    Effect::new(d.estimate, (d.estimate - width, d.estimate + width), p, d.variance.sqrt())
 }
 
 #[cfg(test)]

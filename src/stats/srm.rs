@@ -28,33 +28,20 @@ pub struct Srm {
 pub fn srm(observed: &[u64], weights: Option<&[f64]>) -> Result<Srm, StatsError> {
     let k = observed.len();
     if k < 2 {
-        return Err(StatsError::TooFew {
-            what: "observed counts",
-            min: 2,
-            got: k,
-        });
+        return Err(StatsError::TooFew { what: "observed counts", min: 2, got: k });
     }
     let equal = vec![1.0; k];
     let weights = weights.unwrap_or(&equal);
     if weights.len() != k {
-        return Err(StatsError::WeightCount {
-            observed: k,
-            weights: weights.len(),
-        });
+        return Err(StatsError::WeightCount { observed: k, weights: weights.len() });
     }
     let total_weight: f64 = weights.iter().sum();
-    if !(total_weight.is_finite() && total_weight > 0.0)
-        || weights.iter().any(|w| w.is_nan() || *w < 0.0)
-    {
+    if !(total_weight.is_finite() && total_weight > 0.0) || weights.iter().any(|w| w.is_nan() || *w < 0.0) {
         return Err(StatsError::WeightSum { sum: total_weight });
     }
     let total: u64 = observed.iter().sum();
     if total == 0 {
-        return Ok(Srm {
-            p_value: 1.0,
-            chi_square: 0.0,
-            mismatch: false,
-        });
+        return Ok(Srm { p_value: 1.0, chi_square: 0.0, mismatch: false });
     }
     let chi_square: f64 = observed
         .iter()
@@ -66,11 +53,7 @@ pub fn srm(observed: &[u64], weights: Option<&[f64]>) -> Result<Srm, StatsError>
         })
         .sum();
     let p_value = chi2_sf(chi_square, (k - 1) as f64).unwrap_or(0.0);
-    Ok(Srm {
-        p_value,
-        chi_square,
-        mismatch: p_value < SRM_THRESHOLD,
-    })
+    Ok(Srm { p_value, chi_square, mismatch: p_value < SRM_THRESHOLD })
 }
 
 #[cfg(test)]
@@ -89,18 +72,9 @@ mod tests {
 
     #[test]
     fn weights_are_validated() {
-        assert!(matches!(
-            srm(&[1, 2], Some(&[1.0])),
-            Err(StatsError::WeightCount { .. })
-        ));
-        assert!(matches!(
-            srm(&[1, 2], Some(&[0.0, 0.0])),
-            Err(StatsError::WeightSum { .. })
-        ));
-        assert!(matches!(
-            srm(&[1, 2], Some(&[-1.0, 2.0])),
-            Err(StatsError::WeightSum { .. })
-        ));
+        assert!(matches!(srm(&[1, 2], Some(&[1.0])), Err(StatsError::WeightCount { .. })));
+        assert!(matches!(srm(&[1, 2], Some(&[0.0, 0.0])), Err(StatsError::WeightSum { .. })));
+        assert!(matches!(srm(&[1, 2], Some(&[-1.0, 2.0])), Err(StatsError::WeightSum { .. })));
         assert!(srm(&[1], None).is_err());
         assert_eq!(srm(&[0, 0], None).unwrap().p_value, 1.0);
     }

@@ -33,27 +33,14 @@ impl Moments {
 
     /// Moments of a variance-reduced statistic whose mean was shifted away from
     /// `unadjusted_mean`, the denominator of relative lifts.
-    pub fn adjusted(
-        n: u64,
-        mean: f64,
-        unadjusted_mean: f64,
-        variance: f64,
-    ) -> Result<Self, StatsError> {
+    pub fn adjusted(n: u64, mean: f64, unadjusted_mean: f64, variance: f64) -> Result<Self, StatsError> {
         finite("mean", mean)?;
         finite("unadjusted mean", unadjusted_mean)?;
         finite("variance", variance)?;
         if variance < 0.0 {
-            return Err(StatsError::Negative {
-                what: "variance",
-                value: variance,
-            });
+            return Err(StatsError::Negative { what: "variance", value: variance });
         }
-        Ok(Self {
-            n,
-            mean,
-            unadjusted_mean,
-            variance,
-        })
+        Ok(Self { n, mean, unadjusted_mean, variance })
     }
 
     /// Units.
@@ -133,10 +120,7 @@ mod tests {
         assert!(Moments::new(5, 1.0, -0.1).is_err());
         assert!(Moments::new(5, f64::NAN, 1.0).is_err());
         assert!(Moments::adjusted(5, 1.0, f64::INFINITY, 1.0).is_err());
-        assert_eq!(
-            Moments::new(5, 1.0, 0.5).map(|m| m.unadjusted_mean()),
-            Ok(1.0)
-        );
+        assert_eq!(Moments::new(5, 1.0, 0.5).map(|m| m.unadjusted_mean()), Ok(1.0));
         assert_eq!(json["kind"], "proportion");
     }
 }

@@ -29,22 +29,14 @@ pub struct SurvivalAnalysis {
 }
 
 /// Time-to-transition analysis of a control and several treatments.
-pub fn analyze_survival(
-    control: &[Observation],
-    treatments: &[&[Observation]],
-    alpha: Alpha,
-) -> SurvivalAnalysis {
+pub fn analyze_survival(control: &[Observation], treatments: &[&[Observation]], alpha: Alpha) -> SurvivalAnalysis {
     SurvivalAnalysis {
         control: kaplan_meier(control, alpha),
         treatments: treatments
             .iter()
             .map(|t| {
                 let (log_rank, log_rank_reason) = split(log_rank(control, t));
-                SurvivalComparison {
-                    curve: kaplan_meier(t, alpha),
-                    log_rank,
-                    log_rank_reason,
-                }
+                SurvivalComparison { curve: kaplan_meier(t, alpha), log_rank, log_rank_reason }
             })
             .collect(),
     }

@@ -10,24 +10,13 @@ use super::StatsError;
 /// order statistics (numpy's default). Fails on empty input or a bad q.
 pub fn percentile(values: &[f64], q: f64) -> Result<f64, StatsError> {
     if !(0.0..=100.0).contains(&q) {
-        return Err(StatsError::OutOfRange {
-            what: "percentile",
-            range: "[0, 100]",
-            value: q,
-        });
+        return Err(StatsError::OutOfRange { what: "percentile", range: "[0, 100]", value: q });
     }
     if values.is_empty() {
-        return Err(StatsError::TooFew {
-            what: "values",
-            min: 1,
-            got: 0,
-        });
+        return Err(StatsError::TooFew { what: "values", min: 1, got: 0 });
     }
     if let Some(&bad) = values.iter().find(|v| !v.is_finite()) {
-        return Err(StatsError::NonFinite {
-            what: "value",
-            value: bad,
-        });
+        return Err(StatsError::NonFinite { what: "value", value: bad });
     }
     let mut sorted = values.to_vec();
     sorted.sort_by(f64::total_cmp);
@@ -48,10 +37,7 @@ pub fn winsorize(values: &[f64], cap: f64) -> Vec<f64> {
 pub fn winsorized_means(arms: &[&[f64]], q: f64) -> Result<(f64, Vec<Mean>), StatsError> {
     let pooled: Vec<f64> = arms.iter().flat_map(|a| a.iter().copied()).collect();
     let cap = percentile(&pooled, q)?;
-    let means = arms
-        .iter()
-        .map(|a| Mean::from_values(a.iter().map(|&v| v.min(cap))))
-        .collect::<Result<Vec<_>, _>>()?;
+    let means = arms.iter().map(|a| Mean::from_values(a.iter().map(|&v| v.min(cap)))).collect::<Result<Vec<_>, _>>()?;
     Ok((cap, means))
 }
 

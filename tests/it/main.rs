@@ -5,6 +5,7 @@ mod support;
 
 mod api_experiments;
 mod apply;
+mod assignments;
 mod cli;
 mod embedded;
 mod errors;

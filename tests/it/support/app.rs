@@ -16,6 +16,8 @@ pub struct TestApp {
     pub pool: stagelab::db::Pool,
     /// An HTTP client.
     pub client: reqwest::Client,
+    /// The app's in-memory definitions.
+    pub cache: std::sync::Arc<stagelab::assign::refresh::ConfigCache>,
     handle: actix_web::dev::ServerHandle,
 }
 
@@ -29,11 +31,12 @@ impl TestApp {
         config.migrate = false;
         let pool = db.pool();
         let state = AppState::start(pool.clone(), config.clone(), db.url()).await;
+        let cache = state.cache.clone();
         let app = Application::build(&config, state).unwrap();
         let address = format!("http://127.0.0.1:{}", app.port());
         let handle = app.handle();
         tokio::spawn(app.run_until_stopped());
-        TestApp { address, db, pool, client: reqwest::Client::new(), handle }
+        TestApp { address, db, pool, client: reqwest::Client::new(), cache, handle }
     }
 
     /// GET a path; returns status and body (JSON, or the text as a JSON string).

@@ -1,0 +1,288 @@
+//! `POST /api/v1/assignments` end to end: storage, stickiness, auth and validation.
+
+use crate::support::app::{assert_envelope, read};
+use crate::support::{experiments_copy, TestApp};
+use serde_json::{json, Value};
+use stagelab::db::models::{experiments, exposures};
+use stagelab::domain::key::KeyRole;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+impl TestApp {
+    /// POSTs JSON with a key; returns status and body.
+    pub async fn post(&self, path: &str, token: &str, body: &Value) -> (u16, Value) {
+        read(self.client.post(format!("{}{path}", self.address)).bearer_auth(token).json(body).send().await.unwrap())
+            .await
+    }
+
+    /// Applies an experiments directory and waits until the app's snapshot has it.
+    pub async fn apply(&self, dir: &Path) {
+        stagelab::apply::run(&self.pool, dir, false, "test").await.unwrap();
+        self.wait_for_definitions().await;
+    }
+
+    /// Waits until the in-memory definitions match the database (they follow NOTIFY).
+    pub async fn wait_for_definitions(&self) {
+        let started = Instant::now();
+        let mut conn = self.pool.get().await.unwrap();
+        let stored = experiments::load_all(&mut conn).await.unwrap();
+        loop {
+            let snapshot = self.cache.snapshot();
+            let current = stored
+                .iter()
+                .filter(|e| {
+                    matches!(
+                        e.def.status,
+                        stagelab::domain::experiment::Status::Running | stagelab::domain::experiment::Status::Paused
+                    )
+                })
+                .all(|e| {
+                    snapshot.by_id.get(&e.id).is_some_and(|a| {
+                        a.traffic == e.def.traffic
+                            && a.weights == e.def.variants.iter().map(|v| v.weight).collect::<Vec<_>>()
+                            && a.status == e.def.status
+                    })
+                });
+            if current
+                && snapshot.by_id.len()
+                    == stored
+                        .iter()
+                        .filter(|e| {
+                            matches!(
+                                e.def.status,
+                                stagelab::domain::experiment::Status::Running
+                                    | stagelab::domain::experiment::Status::Paused
+                            )
+                        })
+                        .count()
+            {
+                return;
+            }
+            assert!(started.elapsed() < Duration::from_secs(10), "definitions never refreshed");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+}
+
+fn edit(dir: &Path, file: &str, from: &str, to: &str) {
+    let path = dir.join(file);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains(from), "{from:?} not in {file}");
+    std::fs::write(path, text.replacen(from, to, 1)).unwrap();
+}
+
+async fn assigned(app: &TestApp, token: &str, customer: &str, stage: &str, attributes: Value) -> Vec<(String, String)> {
+    let (status, body) = app
+        .post("/api/v1/assignments", token, &json!({"customer_id": customer, "stage": stage, "attributes": attributes}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["customer_id"], customer);
+    body["assignments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["experiment"].as_str().unwrap().to_string(), a["variant"].as_str().unwrap().to_string()))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn assignments_are_stored_sticky_and_targeted() {
+    let app = TestApp::spawn().await;
+    let dir = experiments_copy();
+    app.apply(dir.path()).await;
+    let key = app.create_key(KeyRole::Storefront).await;
+
+    // Eligible at acquisition and in targeting (JP): the coupon experiment, 80% traffic.
+    let mut first = Vec::new();
+    for i in 0..200 {
+        let got = assigned(&app, &key, &format!("c{i}"), "acquisition", json!({"country": "JP"})).await;
+        assert!(got.iter().all(|(e, _)| e == "second-purchase-coupon"), "{got:?}");
+        first.push(got);
+    }
+    let entered = first.iter().filter(|g| !g.is_empty()).count();
+    assert!((140..=185).contains(&entered), "about 80% enter: {entered}");
+    // Outside targeting: nothing.
+    assert!(assigned(&app, &key, "us-1", "acquisition", json!({"country": "US"})).await.is_empty());
+    // Another stage: that stage's experiment.
+    let reach = assigned(&app, &key, "lead-1", "reach", json!({})).await;
+    assert_eq!(reach.len(), 1);
+    assert_eq!(reach[0].0, "welcome-offer");
+
+    let mut conn = app.pool.get().await.unwrap();
+    let coupon = experiments::find(&mut conn, "second-purchase-coupon").await.unwrap().unwrap();
+    let counts = exposures::count_by_variant(&mut conn, coupon.id).await.unwrap();
+    assert_eq!(counts.values().sum::<i64>() as usize, entered, "one exposure per assigned customer");
+
+    // Weights and traffic change; every stored assignment stays, even out of targeting now.
+    edit(dir.path(), "second-purchase-coupon.toml", "traffic = 0.8", "traffic = 0.3");
+    edit(
+        dir.path(),
+        "second-purchase-coupon.toml",
+        "weight = 1\npayload = { email = \"coupon\"",
+        "weight = 8\npayload = { email = \"coupon\"",
+    );
+    app.apply(dir.path()).await;
+    for (i, before) in first.iter().enumerate() {
+        let again = assigned(&app, &key, &format!("c{i}"), "acquisition", json!({"country": "JP"})).await;
+        if !before.is_empty() {
+            assert_eq!(&again, before, "c{i} moved");
+        }
+    }
+    let counts_after = exposures::count_by_variant(&mut conn, coupon.id).await.unwrap();
+    assert!(counts_after.values().sum::<i64>() as usize >= entered);
+    for (variant, n) in &counts {
+        assert!(counts_after[variant] >= *n, "exposures are counted once and never move");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn stored_stage_and_attributes_are_used_and_merged() {
+    let app = TestApp::spawn().await;
+    app.apply(&experiments_copy().path()).await;
+    let key = app.create_key(KeyRole::Storefront).await;
+    // No stage given and none known: the first stage (reach).
+    let (_, body) = app.post("/api/v1/assignments", &key, &json!({"customer_id": "new-1"})).await;
+    assert_eq!(body["assignments"][0]["experiment"], "welcome-offer");
+    assert!(body["assignments"][0]["payload"].is_object());
+
+    // Attributes given once are remembered and merged, never overwritten wholesale.
+    app.post(
+        "/api/v1/assignments",
+        &key,
+        &json!({"customer_id": "m-1", "stage": "reach", "attributes": {"country": "JP", "plan": "free"}}),
+    )
+    .await;
+    app.post(
+        "/api/v1/assignments",
+        &key,
+        &json!({"customer_id": "m-1", "stage": "reach", "attributes": {"plan": "pro"}}),
+    )
+    .await;
+    let mut conn = app.pool.get().await.unwrap();
+    let facts = exposures::facts(&mut conn, &["m-1".to_string()]).await.unwrap();
+    assert_eq!(Value::Object(facts["m-1"].attributes.clone()), json!({"country": "JP", "plan": "pro"}));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_first_requests_for_one_customer_agree() {
+    let app = TestApp::spawn().await;
+    app.apply(&experiments_copy().path()).await;
+    let key = app.create_key(KeyRole::Storefront).await;
+    for i in 0..20 {
+        let customer = format!("race-{i}");
+        let requests = (0..8).map(|_| assigned(&app, &key, &customer, "reach", json!({})));
+        let answers = futures_util::future::join_all(requests).await;
+        assert!(answers.windows(2).all(|w| w[0] == w[1]), "{answers:?}");
+    }
+    let mut conn = app.pool.get().await.unwrap();
+    let welcome = experiments::find(&mut conn, "welcome-offer").await.unwrap().unwrap();
+    assert_eq!(exposures::count_by_variant(&mut conn, welcome.id).await.unwrap().values().sum::<i64>(), 20);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_batch_form_assigns_many_and_filters() {
+    let app = TestApp::spawn().await;
+    app.apply(&experiments_copy().path()).await;
+    let key = app.create_key(KeyRole::Admin).await;
+    let customers: Vec<Value> = (0..300)
+        .map(|i| json!({"customer_id": format!("b{i}"), "stage": "reach", "experiments": ["welcome-offer"]}))
+        .collect();
+    let (status, body) = app.post("/api/v1/assignments/batch", &key, &json!({"customers": customers})).await;
+    assert_eq!(status, 200, "{body}");
+    let results = body["results"].as_array().unwrap();
+    assert_eq!(results.len(), 300);
+    assert!(results.iter().all(|r| r["assignments"].as_array().unwrap().len() == 1));
+    // Same answers one by one.
+    for r in results.iter().take(20) {
+        let got = assigned(&app, &key, r["customer_id"].as_str().unwrap(), "reach", json!({})).await;
+        assert_eq!(got[0].1, r["assignments"][0]["variant"].as_str().unwrap());
+    }
+    let (status, _) = app
+        .post("/api/v1/assignments", &key, &json!({"customer_id": "f", "stage": "reach", "experiments": ["other"]}))
+        .await;
+    assert_eq!(status, 200);
+
+    let too_many: Vec<Value> = (0..1001).map(|i| json!({"customer_id": format!("x{i}")})).collect();
+    let (status, body) = app.post("/api/v1/assignments/batch", &key, &json!({"customers": too_many})).await;
+    assert_eq!(status, 413);
+    assert_envelope(&body, "batch_too_large");
+    let (status, body) = app.post("/api/v1/assignments/batch", &key, &json!({"customers": []})).await;
+    assert_eq!(status, 422);
+    assert_envelope(&body, "validation_failed");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_credentials_and_bad_requests_get_the_envelope() {
+    let app = TestApp::spawn().await;
+    app.apply(&experiments_copy().path()).await;
+    let key = app.create_key(KeyRole::Storefront).await;
+    let url = format!("{}/api/v1/assignments", app.address);
+    let body = json!({"customer_id": "c"});
+
+    let (status, answer) = read(app.client.post(&url).json(&body).send().await.unwrap()).await;
+    assert_eq!(status, 401);
+    assert_envelope(&answer, "unauthorized");
+    let (status, answer) = app.post("/api/v1/assignments", "slk_sf_wrong", &body).await;
+    assert_eq!(status, 401);
+    assert_envelope(&answer, "unauthorized");
+    // A storefront key may assign but not read the management API.
+    let (status, answer) = app.get("/api/v1/experiments", Some(&key)).await;
+    assert_eq!(status, 403);
+    assert_envelope(&answer, "forbidden");
+
+    let cases = [
+        (json!({"customer_id": ""}), "customer_id"),
+        (json!({"customer_id": "x".repeat(201)}), "customer_id"),
+        (json!({"customer_id": "c", "stage": "loyalty"}), "stage"),
+        (json!({"customer_id": "c", "attributes": {"nested": {"a": 1}}}), "attributes"),
+        (json!({"customer_id": "c", "segment": ""}), "segment"),
+        (json!({"customer_id": "c", "experiments": [""]}), "experiments"),
+    ];
+    for (request, field) in cases {
+        let (status, answer) = app.post("/api/v1/assignments", &key, &request).await;
+        assert_eq!(status, 422, "{request}");
+        assert_envelope(&answer, "validation_failed");
+        assert_eq!(answer["error"]["details"][0]["field"], field, "{answer}");
+    }
+    for request in [json!({"customer": "c"}), json!({"customer_id": 5}), json!({"customer_id": "c", "colour": 1})] {
+        let (status, answer) = app.post("/api/v1/assignments", &key, &request).await;
+        assert_eq!(status, 422, "{request}");
+        assert_envelope(&answer, "validation_failed");
+    }
+    let mut conn = app.pool.get().await.unwrap();
+    let welcome = experiments::find(&mut conn, "welcome-offer").await.unwrap().unwrap();
+    assert!(exposures::count_by_variant(&mut conn, welcome.id).await.unwrap().is_empty(), "nothing stored");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn overrides_are_flagged_and_revoked_keys_stop_working() {
+    let app = TestApp::spawn().await;
+    let dir = experiments_copy();
+    let text = std::fs::read_to_string(dir.path().join("welcome-offer.toml")).unwrap();
+    std::fs::write(dir.path().join("welcome-offer.toml"), format!("{text}\n[overrides]\nqa-anna = \"welcome10\"\n"))
+        .unwrap();
+    app.apply(dir.path()).await;
+    let key = app.create_key(KeyRole::Storefront).await;
+    let (_, body) =
+        app.post("/api/v1/assignments", &key, &json!({"customer_id": "qa-anna", "stage": "retention"})).await;
+    let forced: Vec<&Value> =
+        body["assignments"].as_array().unwrap().iter().filter(|a| a["experiment"] == "welcome-offer").collect();
+    assert_eq!(forced.len(), 1, "{body}");
+    assert_eq!(forced[0]["variant"], "welcome10");
+    assert_eq!(forced[0]["override"], true);
+    let (_, normal) = app.post("/api/v1/assignments", &key, &json!({"customer_id": "someone", "stage": "reach"})).await;
+    assert!(normal["assignments"][0].get("override").is_none());
+
+    let mut conn = app.pool.get().await.unwrap();
+    let keys = stagelab::db::models::api_keys::list(&mut conn).await.unwrap();
+    stagelab::db::models::api_keys::revoke(&mut conn, keys[0].id).await.unwrap();
+    let started = Instant::now();
+    loop {
+        let (status, _) = app.post("/api/v1/assignments", &key, &json!({"customer_id": "c"})).await;
+        if status == 401 {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "a revoked key kept working");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
