@@ -138,7 +138,7 @@ async fn assignments_are_stored_sticky_and_targeted() {
 #[tokio::test(flavor = "multi_thread")]
 async fn stored_stage_and_attributes_are_used_and_merged() {
     let app = TestApp::spawn().await;
-    app.apply(&experiments_copy().path()).await;
+    app.apply(experiments_copy().path()).await;
     let key = app.create_key(KeyRole::Storefront).await;
     // No stage given and none known: the first stage (reach).
     let (_, body) = app.post("/api/v1/assignments", &key, &json!({"customer_id": "new-1"})).await;
@@ -166,7 +166,7 @@ async fn stored_stage_and_attributes_are_used_and_merged() {
 #[tokio::test(flavor = "multi_thread")]
 async fn concurrent_first_requests_for_one_customer_agree() {
     let app = TestApp::spawn().await;
-    app.apply(&experiments_copy().path()).await;
+    app.apply(experiments_copy().path()).await;
     let key = app.create_key(KeyRole::Storefront).await;
     for i in 0..20 {
         let customer = format!("race-{i}");
@@ -182,7 +182,7 @@ async fn concurrent_first_requests_for_one_customer_agree() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_batch_form_assigns_many_and_filters() {
     let app = TestApp::spawn().await;
-    app.apply(&experiments_copy().path()).await;
+    app.apply(experiments_copy().path()).await;
     let key = app.create_key(KeyRole::Admin).await;
     let customers: Vec<Value> = (0..300)
         .map(|i| json!({"customer_id": format!("b{i}"), "stage": "reach", "experiments": ["welcome-offer"]}))
@@ -214,7 +214,7 @@ async fn the_batch_form_assigns_many_and_filters() {
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_credentials_and_bad_requests_get_the_envelope() {
     let app = TestApp::spawn().await;
-    app.apply(&experiments_copy().path()).await;
+    app.apply(experiments_copy().path()).await;
     let key = app.create_key(KeyRole::Storefront).await;
     let url = format!("{}/api/v1/assignments", app.address);
     let body = json!({"customer_id": "c"});
