@@ -1,10 +1,10 @@
 //! The embedded PostgreSQL through the real binary: `serve` with no `DATABASE_URL` starts a
 //! private cluster, other commands share it, and stopping the service stops it.
 
-use std::io::{BufRead, BufReader};
+use crate::support::cli::spawn_serve;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 fn stagelab(data_dir: &Path) -> Command {
@@ -23,24 +23,11 @@ fn open_tempdir() -> tempfile::TempDir {
     dir
 }
 
-/// Starts `serve` on a free port; returns the child and its base URL once it printed it.
+/// Starts `serve` on a free port; returns the child and its base URL.
 fn serve(data_dir: &Path) -> (Child, String) {
-    let mut child = stagelab(data_dir)
-        .args(["serve", "--bind", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = BufReader::new(stdout).lines();
-    let line = lines.next().expect("serve prints its URL").unwrap();
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap_or_else(|| panic!("no URL in {line:?}"))
-        .to_string();
-    std::thread::spawn(move || for _ in lines {});
-    (child, url)
+    let mut cmd = stagelab(data_dir);
+    cmd.args(["serve", "--bind", "127.0.0.1:0"]);
+    spawn_serve(cmd)
 }
 
 async fn status(url: &str) -> Option<u16> {

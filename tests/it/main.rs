@@ -7,6 +7,7 @@ mod api_experiments;
 mod apply;
 mod assignments;
 mod cli;
+mod durability;
 mod embedded;
 mod errors;
 mod health;
