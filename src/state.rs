@@ -1,5 +1,6 @@
 //! What every handler can reach.
 
+use crate::assign::lookup::FactsLoader;
 use crate::assign::refresh::ConfigCache;
 use crate::assign::writer::ExposureWriter;
 use crate::assign::Assigner;
@@ -38,7 +39,8 @@ impl AppState {
         }
         tokio::spawn(cache.clone().follow(database_url.to_string(), pool.clone(), REFRESH_PERIOD));
         let writer = ExposureWriter::start(pool.clone(), 2, 10_000, metrics.clone());
-        let assigner = Arc::new(Assigner::new(cache.clone(), writer, pool.clone(), metrics.clone()));
+        let loader = FactsLoader::start(pool.clone(), 2, 10_000);
+        let assigner = Arc::new(Assigner::new(cache.clone(), loader, writer, 200_000, metrics.clone()));
         AppState { pool, config: Arc::new(config), metrics, cache, assigner }
     }
 }

@@ -4,19 +4,24 @@
 //! customers' stored stage, attributes and exposures in one query, [`decide`] in memory, and store
 //! first exposures through the group-commit [`writer`] before answering.
 
+mod batch;
 pub mod bucket;
 pub mod decide;
+pub mod known;
+pub mod lookup;
 pub mod refresh;
 pub mod snapshot;
 pub mod writer;
 
-use crate::db::models::exposures::{self, CustomerUpdate, NewExposure};
-use crate::db::Pool;
+use crate::db::models::exposures::{CustomerUpdate, NewExposure};
 use crate::http::metrics::Metrics;
-use decide::CustomerView;
+use decide::{CustomerView, Decision};
+use known::{Known, KnownCustomers};
+use lookup::FactsLoader;
 use refresh::ConfigCache;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
+use std::collections::HashMap;
 use std::sync::Arc;
 use writer::{ExposureWriter, WriteError};
 
@@ -84,15 +89,43 @@ pub enum AssignError {
 pub struct Assigner {
     /// Definitions in memory.
     pub cache: Arc<ConfigCache>,
+    loader: FactsLoader,
     writer: ExposureWriter,
-    pool: Pool,
+    known: KnownCustomers,
     metrics: Metrics,
 }
 
 impl Assigner {
-    /// An assigner over a cache and a started writer.
-    pub fn new(cache: Arc<ConfigCache>, writer: ExposureWriter, pool: Pool, metrics: Metrics) -> Assigner {
-        Assigner { cache, writer, pool, metrics }
+    /// An assigner over a definitions cache, a started lookup batcher and a started writer,
+    /// remembering up to `known_capacity` returning customers.
+    pub fn new(
+        cache: Arc<ConfigCache>,
+        loader: FactsLoader,
+        writer: ExposureWriter,
+        known_capacity: usize,
+        metrics: Metrics,
+    ) -> Assigner {
+        Assigner { cache, loader, writer, known: KnownCustomers::new(known_capacity), metrics }
+    }
+
+    /// The answer from the known-customers cache, when it decides the whole answer.
+    fn from_known(&self, snapshot: &snapshot::Snapshot, request: &AssignRequest) -> Option<Vec<Decision>> {
+        let stage = request.stage.as_deref()?;
+        let known = self.known.get(&request.customer_id)?;
+        let same_facts = request.attributes.iter().all(|(k, v)| known.attributes.get(k) == Some(v))
+            && request.segment.as_ref().is_none_or(|s| known.segment.as_ref() == Some(s));
+        if !same_facts || !known::covers(snapshot, &request.customer_id, stage, request.experiments.as_deref(), &known)
+        {
+            return None;
+        }
+        let view = CustomerView {
+            id: &request.customer_id,
+            stage: Some(stage),
+            exposures: known.exposures.clone(),
+            ..CustomerView::default()
+        };
+        let decisions = decide::decide(snapshot, &view, request.experiments.as_deref());
+        decisions.iter().all(|d| !d.new_exposure).then_some(decisions)
     }
 
     /// Assigns every request; answers only after every first exposure is committed.
@@ -102,17 +135,20 @@ impl Assigner {
         if !problems.is_empty() {
             return Err(AssignError::Invalid(problems));
         }
-        let mut ids: Vec<String> = requests.iter().map(|r| r.customer_id.clone()).collect();
+        let mut decided: Vec<Option<Vec<Decision>>> = requests.iter().map(|r| self.from_known(&snapshot, r)).collect();
+        let mut ids: Vec<String> =
+            requests.iter().zip(&decided).filter(|(_, d)| d.is_none()).map(|(r, _)| r.customer_id.clone()).collect();
         ids.sort_unstable();
         ids.dedup();
-        let facts = {
-            let mut conn = self.pool.get().await.map_err(|e| AssignError::Lookup(e.to_string()))?;
-            exposures::facts(&mut conn, &ids).await.map_err(|e| AssignError::Lookup(e.to_string()))?
+        let facts = if ids.is_empty() {
+            Default::default()
+        } else {
+            self.loader.load(ids).await.map_err(AssignError::Lookup)?
         };
 
-        let mut decided = Vec::with_capacity(requests.len());
         let (mut updates, mut new) = (Vec::new(), Vec::new());
-        for request in &requests {
+        let mut learned: Vec<(String, Known)> = Vec::new();
+        for (request, slot) in requests.iter().zip(decided.iter_mut()).filter(|(_, d)| d.is_none()) {
             let stored = facts.get(&request.customer_id);
             let mut attributes = stored.map(|f| f.attributes.clone()).unwrap_or_default();
             let changed = request.attributes.iter().any(|(k, v)| attributes.get(k) != Some(v))
@@ -125,11 +161,12 @@ impl Assigner {
                 });
             }
             attributes.extend(request.attributes.clone());
+            let segment = request.segment.clone().or_else(|| stored.and_then(|f| f.segment.clone()));
             let view = CustomerView {
                 id: &request.customer_id,
                 stage: snapshot.stage_for(request.stage.as_deref(), stored.and_then(|f| f.stage.as_deref())),
                 attributes,
-                segment: request.segment.as_deref().or(stored.and_then(|f| f.segment.as_deref())),
+                segment: segment.as_deref(),
                 exposures: stored.map(|f| f.exposures.clone()).unwrap_or_default(),
             };
             let decisions = decide::decide(&snapshot, &view, request.experiments.as_deref());
@@ -141,7 +178,11 @@ impl Assigner {
                     is_override: d.is_override,
                 });
             }
-            decided.push(decisions);
+            learned.push((
+                request.customer_id.clone(),
+                Known { exposures: view.exposures.clone(), attributes: view.attributes.clone(), segment },
+            ));
+            *slot = Some(decisions);
         }
 
         let stored = if updates.is_empty() && new.is_empty() {
@@ -149,6 +190,16 @@ impl Assigner {
         } else {
             self.writer.write(updates, new).await?
         };
+        // Remember what is now known for sure: the stored exposures, including the new ones.
+        let mut new_by_customer: HashMap<&str, Vec<(i64, i64)>> = HashMap::new();
+        for ((customer, experiment), variant) in &stored {
+            new_by_customer.entry(customer.as_str()).or_default().push((*experiment, *variant));
+        }
+        for (customer, mut known) in learned {
+            known.exposures.extend(new_by_customer.get(customer.as_str()).into_iter().flatten().copied());
+            self.known.put(customer, known);
+        }
+        let decided = decided.into_iter().map(Option::unwrap_or_default);
 
         let responses = requests
             .iter()

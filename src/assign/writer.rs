@@ -71,19 +71,7 @@ impl ExposureWriter {
 }
 
 async fn run(rx: Arc<Mutex<mpsc::Receiver<Job>>>, pool: Pool, metrics: Metrics) {
-    loop {
-        let jobs = {
-            let mut rx = rx.lock().await;
-            let Some(first) = rx.recv().await else { return };
-            let mut jobs = vec![first];
-            while jobs.len() < MAX_JOBS_PER_BATCH {
-                match rx.try_recv() {
-                    Ok(job) => jobs.push(job),
-                    Err(_) => break,
-                }
-            }
-            jobs
-        };
+    while let Some(jobs) = super::batch::next(&rx, MAX_JOBS_PER_BATCH).await {
         let (customers, exposures) = merge(&jobs);
         for job in &jobs {
             metrics.exposure_wait.observe(job.queued_at.elapsed().as_secs_f64());

@@ -286,3 +286,27 @@ async fn overrides_are_flagged_and_revoked_keys_stop_working() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_experiment_reaches_customers_answered_before() {
+    let app = TestApp::spawn().await;
+    let dir = experiments_copy();
+    app.apply(dir.path()).await;
+    let key = app.create_key(KeyRole::Storefront).await;
+    for _ in 0..3 {
+        assert_eq!(assigned(&app, &key, "known-1", "reach", json!({})).await.len(), 1);
+    }
+    let text = std::fs::read_to_string(dir.path().join("welcome-offer.toml")).unwrap();
+    let second =
+        text.replace("key = \"welcome-offer\"", "key = \"welcome-banner\"").replace("layer = \"onboarding\"\n", "");
+    std::fs::write(dir.path().join("welcome-banner.toml"), second).unwrap();
+    app.apply(dir.path()).await;
+    let got = assigned(&app, &key, "known-1", "reach", json!({})).await;
+    let experiments: Vec<&str> = got.iter().map(|(e, _)| e.as_str()).collect();
+    assert_eq!(experiments, ["welcome-banner", "welcome-offer"]);
+    // Changed attributes are stored even for a customer answered from memory before.
+    assigned(&app, &key, "known-1", "reach", json!({"vip": true})).await;
+    let mut conn = app.pool.get().await.unwrap();
+    let facts = exposures::facts(&mut conn, &["known-1".to_string()]).await.unwrap();
+    assert_eq!(facts["known-1"].attributes.get("vip"), Some(&json!(true)));
+}

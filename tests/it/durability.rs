@@ -35,12 +35,17 @@ async fn acknowledged_assignments_survive_sigkill() {
     let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
     let mut clients = Vec::new();
     for worker in 0..16 {
-        let (client, url, token, acknowledged) = (client.clone(), url.clone(), token.token.clone(), acknowledged.clone());
+        let (client, url, token, acknowledged) =
+            (client.clone(), url.clone(), token.token.clone(), acknowledged.clone());
         clients.push(tokio::spawn(async move {
             for n in 0.. {
                 let customer = format!("d-{worker}-{n}");
                 let body = json!({"customer_id": customer, "stage": "reach"});
-                let Ok(response) = client.post(format!("{url}/api/v1/assignments")).bearer_auth(&token).json(&body).send().await else { break };
+                let Ok(response) =
+                    client.post(format!("{url}/api/v1/assignments")).bearer_auth(&token).json(&body).send().await
+                else {
+                    break;
+                };
                 if response.status() != 200 {
                     continue;
                 }
@@ -70,7 +75,10 @@ async fn acknowledged_assignments_survive_sigkill() {
     let ids: Vec<String> = acknowledged.keys().cloned().collect();
     let facts = stagelab::db::models::exposures::facts(&mut conn, &ids).await.unwrap();
     for (customer, variant) in &acknowledged {
-        let stored = facts.get(customer).and_then(|f| f.exposures.get(&welcome.id)).unwrap_or_else(|| panic!("{customer} was lost"));
+        let stored = facts
+            .get(customer)
+            .and_then(|f| f.exposures.get(&welcome.id))
+            .unwrap_or_else(|| panic!("{customer} was lost"));
         let position = welcome.variant_ids.iter().position(|id| id == stored).unwrap();
         assert_eq!(&welcome.def.variants[position].key, variant, "{customer}");
     }
@@ -79,7 +87,16 @@ async fn acknowledged_assignments_survive_sigkill() {
     let (mut server, url) = spawn_serve(serve_command(db.url()));
     for (customer, variant) in acknowledged.iter().take(50) {
         let body = json!({"customer_id": customer, "stage": "reach"});
-        let answer: Value = client.post(format!("{url}/api/v1/assignments")).bearer_auth(&token.token).json(&body).send().await.unwrap().json().await.unwrap();
+        let answer: Value = client
+            .post(format!("{url}/api/v1/assignments"))
+            .bearer_auth(&token.token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         assert_eq!(answer["assignments"][0]["variant"].as_str(), Some(variant.as_str()));
     }
     signal(&server, Signal::SIGTERM);
