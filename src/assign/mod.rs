@@ -109,7 +109,7 @@ impl Assigner {
     }
 
     /// The answer from the known-customers cache, when it decides the whole answer.
-    fn from_known(&self, snapshot: &snapshot::Snapshot, request: &AssignRequest) -> Option<Vec<Decision>> {
+    fn answer_from_known(&self, snapshot: &snapshot::Snapshot, request: &AssignRequest) -> Option<Vec<Decision>> {
         let stage = request.stage.as_deref()?;
         let known = self.known.get(&request.customer_id)?;
         let same_facts = request.attributes.iter().all(|(k, v)| known.attributes.get(k) == Some(v))
@@ -135,7 +135,7 @@ impl Assigner {
         if !problems.is_empty() {
             return Err(AssignError::Invalid(problems));
         }
-        let mut decided: Vec<Option<Vec<Decision>>> = requests.iter().map(|r| self.from_known(&snapshot, r)).collect();
+        let mut decided: Vec<Option<Vec<Decision>>> = requests.iter().map(|r| self.answer_from_known(&snapshot, r)).collect();
         let mut ids: Vec<String> =
             requests.iter().zip(&decided).filter(|(_, d)| d.is_none()).map(|(r, _)| r.customer_id.clone()).collect();
         ids.sort_unstable();
