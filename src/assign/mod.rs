@@ -135,24 +135,42 @@ impl Assigner {
         if !problems.is_empty() {
             return Err(AssignError::Invalid(problems));
         }
-        let mut decided: Vec<Option<Vec<Decision>>> = requests.iter().map(|r| self.answer_from_known(&snapshot, r)).collect();
-        let mut ids: Vec<String> =
-            requests.iter().zip(&decided).filter(|(_, d)| d.is_none()).map(|(r, _)| r.customer_id.clone()).collect();
-        ids.sort_unstable();
-        ids.dedup();
-        let facts = if ids.is_empty() {
-            Default::default()
-        } else {
-            self.loader.load(ids).await.map_err(AssignError::Lookup)?
-        };
+        let paths: Vec<Path> = requests
+            .iter()
+            .map(|r| match self.answer_from_known(&snapshot, r) {
+                Some(decisions) => Path::Known(decisions),
+                None if writes_alone_decide(&snapshot, r) => Path::WriteOnly,
+                None => Path::Lookup,
+            })
+            .collect();
+        let mut lookup_ids: Vec<String> =
+            requests.iter().zip(&paths).filter(|(_, p)| matches!(p, Path::Lookup)).map(|(r, _)| r.customer_id.clone()).collect();
+        lookup_ids.sort_unstable();
+        lookup_ids.dedup();
+        let facts =
+            if lookup_ids.is_empty() { Default::default() } else { self.loader.load(lookup_ids).await.map_err(AssignError::Lookup)? };
 
-        let (mut updates, mut new) = (Vec::new(), Vec::new());
-        let mut learned: Vec<(String, Known)> = Vec::new();
-        for (request, slot) in requests.iter().zip(decided.iter_mut()).filter(|(_, d)| d.is_none()) {
-            let stored = facts.get(&request.customer_id);
-            let mut attributes = stored.map(|f| f.attributes.clone()).unwrap_or_default();
-            let changed = request.attributes.iter().any(|(k, v)| attributes.get(k) != Some(v))
-                || request.segment.as_ref().is_some_and(|s| stored.and_then(|f| f.segment.as_ref()) != Some(s));
+        let (mut updates, mut new, mut write_ids) = (Vec::new(), Vec::new(), Vec::new());
+        let mut decided: Vec<Vec<Decision>> = Vec::with_capacity(requests.len());
+        let mut learned: Vec<(usize, Known)> = Vec::new();
+        let mut write_only: Vec<usize> = Vec::new();
+        for (i, (request, path)) in requests.iter().zip(paths).enumerate() {
+            let stored = match path {
+                Path::Known(decisions) => {
+                    decided.push(decisions);
+                    continue;
+                }
+                Path::WriteOnly => {
+                    write_only.push(i);
+                    None
+                }
+                Path::Lookup => Some(facts.get(&request.customer_id).cloned().unwrap_or_default()),
+            };
+            let mut attributes = stored.as_ref().map(|f| f.attributes.clone()).unwrap_or_default();
+            // Without a lookup, given attributes are always merged (the store cannot tell what changed).
+            let changed = stored.is_none() && (!request.attributes.is_empty() || request.segment.is_some())
+                || request.attributes.iter().any(|(k, v)| attributes.get(k) != Some(v))
+                || request.segment.as_ref().is_some_and(|s| stored.as_ref().and_then(|f| f.segment.as_ref()) != Some(s));
             if changed {
                 updates.push(CustomerUpdate {
                     customer_id: request.customer_id.clone(),
@@ -161,15 +179,17 @@ impl Assigner {
                 });
             }
             attributes.extend(request.attributes.clone());
-            let segment = request.segment.clone().or_else(|| stored.and_then(|f| f.segment.clone()));
+            let segment = request.segment.clone().or_else(|| stored.as_ref().and_then(|f| f.segment.clone()));
+            let exposures = stored.as_ref().map(|f| f.exposures.clone()).unwrap_or_default();
             let view = CustomerView {
                 id: &request.customer_id,
-                stage: snapshot.stage_for(request.stage.as_deref(), stored.and_then(|f| f.stage.as_deref())),
+                stage: snapshot.stage_for(request.stage.as_deref(), stored.as_ref().and_then(|f| f.stage.as_deref())),
                 attributes,
                 segment: segment.as_deref(),
-                exposures: stored.map(|f| f.exposures.clone()).unwrap_or_default(),
+                exposures,
             };
             let decisions = decide::decide(&snapshot, &view, request.experiments.as_deref());
+            let before = new.len();
             for d in decisions.iter().filter(|d| d.new_exposure) {
                 new.push(NewExposure {
                     customer_id: request.customer_id.clone(),
@@ -178,28 +198,29 @@ impl Assigner {
                     is_override: d.is_override,
                 });
             }
-            learned.push((
-                request.customer_id.clone(),
-                Known { exposures: view.exposures.clone(), attributes: view.attributes.clone(), segment },
-            ));
-            *slot = Some(decisions);
+            if stored.is_none() || changed || new.len() > before {
+                write_ids.push(request.customer_id.clone());
+            }
+            learned.push((i, Known { exposures: view.exposures, attributes: view.attributes, segment }));
+            decided.push(decisions);
         }
 
-        let stored = if updates.is_empty() && new.is_empty() {
-            Default::default()
-        } else {
-            self.writer.write(updates, new).await?
-        };
-        // Remember what is now known for sure: the stored exposures, including the new ones.
-        let mut new_by_customer: HashMap<&str, Vec<(i64, i64)>> = HashMap::new();
+        let stored = if write_ids.is_empty() { Default::default() } else { self.writer.write(updates, new, write_ids).await? };
+        // Write-only requests: the answer is what is stored now at their stage (their new exposures,
+        // or a stored one, which wins: sticky).
+        for i in write_only {
+            decided[i] = stored_at_stage(&snapshot, &requests[i], &stored, &decided[i]);
+        }
+        // Remember what is now known for sure: every stored exposure of these customers.
+        let mut by_customer: HashMap<&str, Vec<(i64, i64)>> = HashMap::new();
         for ((customer, experiment), variant) in &stored {
-            new_by_customer.entry(customer.as_str()).or_default().push((*experiment, *variant));
+            by_customer.entry(customer.as_str()).or_default().push((*experiment, *variant));
         }
-        for (customer, mut known) in learned {
-            known.exposures.extend(new_by_customer.get(customer.as_str()).into_iter().flatten().copied());
-            self.known.put(customer, known);
+        for (i, mut known) in learned {
+            let customer = &requests[i].customer_id;
+            known.exposures.extend(by_customer.get(customer.as_str()).into_iter().flatten().copied());
+            self.known.put(customer.clone(), known);
         }
-        let decided = decided.into_iter().map(Option::unwrap_or_default);
 
         let responses = requests
             .iter()
@@ -234,6 +255,49 @@ impl Assigner {
             .collect();
         Ok(responses)
     }
+}
+
+/// How a request is answered.
+enum Path {
+    /// From the known-customers cache: no database.
+    Known(Vec<Decision>),
+    /// By the write alone: nothing stored can change the decision except a stored exposure, which
+    /// the write returns.
+    WriteOnly,
+    /// Stored facts are needed first.
+    Lookup,
+}
+
+/// Whether the decision for this request needs no stored facts: its stage is given, and every
+/// experiment it could get at that stage has no targeting and no layer neighbour, and no override
+/// names the customer. A stored exposure still wins (the write returns it).
+fn writes_alone_decide(snapshot: &snapshot::Snapshot, request: &AssignRequest) -> bool {
+    let Some(stage) = request.stage.as_deref() else { return false };
+    let wanted = |key: &str| request.experiments.as_deref().is_none_or(|keys| keys.iter().any(|k| k == key));
+    let simple = snapshot.by_stage.get(stage).into_iter().flatten().filter(|e| wanted(&e.key)).all(|e| {
+        e.targeting.is_none() && e.slot.as_ref().is_none_or(|slot| slot.start == 0.0 && slot.end == 1.0)
+    });
+    let overridden = snapshot.by_id.values().any(|e| wanted(&e.key) && e.overrides.contains_key(&request.customer_id));
+    simple && !overridden
+}
+
+/// The decisions a write-only request ends with: every stored exposure at its stage, in key order.
+fn stored_at_stage(snapshot: &snapshot::Snapshot, request: &AssignRequest, stored: &writer::Stored, proposed: &[Decision]) -> Vec<Decision> {
+    let stage = request.stage.as_deref().unwrap_or_default();
+    let wanted = |key: &str| request.experiments.as_deref().is_none_or(|keys| keys.iter().any(|k| k == key));
+    snapshot
+        .by_stage
+        .get(stage)
+        .into_iter()
+        .flatten()
+        .filter(|e| wanted(&e.key))
+        .filter_map(|e| {
+            let variant_id = stored.get(&(request.customer_id.clone(), e.id))?;
+            let variant = e.variants.iter().position(|v| v.id == *variant_id)?;
+            let new_exposure = proposed.iter().any(|d| d.experiment.id == e.id && d.variant == variant && d.new_exposure);
+            Some(Decision { experiment: e.clone(), variant, new_exposure, is_override: false })
+        })
+        .collect()
 }
 
 /// Every problem of one request, as `{"index", "field", "message"}`.

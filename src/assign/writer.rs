@@ -1,19 +1,22 @@
 //! Group commit for first exposures.
 //!
 //! Requests hand their new exposures to a bounded queue and wait. A few writer tasks each take
-//! everything queued (up to a limit), store it in one transaction and answer every waiting request
-//! after the commit. While one batch commits the next one fills, so under load one commit (and
-//! one WAL flush) serves many requests, and an answered request's exposure is durably stored.
+//! everything queued (up to a limit), store it in one statement or transaction and answer every
+//! waiting request after the commit. While one batch commits the next one fills, so under load one
+//! commit (and one WAL flush) serves many requests, and an answered request's exposure is durably
+//! stored.
 
 use crate::db::models::exposures::{self, CustomerUpdate, NewExposure};
 use crate::db::Pool;
 use crate::http::metrics::Metrics;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::{mpsc, oneshot, Mutex};
 
-/// Most requests merged into one transaction.
+pub use crate::db::models::exposures::Stored;
+
+/// Most requests merged into one commit.
 const MAX_JOBS_PER_BATCH: usize = 512;
 
 /// Why exposures could not be stored.
@@ -27,12 +30,11 @@ pub enum WriteError {
     Unavailable(String),
 }
 
-/// The stored variant of each exposure asked for, by (customer, experiment).
-pub type Stored = HashMap<(String, i64), i64>;
-
 struct Job {
     customers: Vec<CustomerUpdate>,
     exposures: Vec<NewExposure>,
+    /// Whose stored exposures to return.
+    ids: Vec<String>,
     queued_at: Instant,
     reply: oneshot::Sender<Result<Stored, WriteError>>,
 }
@@ -54,14 +56,16 @@ impl ExposureWriter {
         ExposureWriter { tx }
     }
 
-    /// Stores the customers' attribute updates and first exposures; returns once committed.
+    /// Stores the customers' attribute updates and first exposures; once committed, returns every
+    /// stored exposure of the customers `ids` (new and existing).
     pub async fn write(
         &self,
         customers: Vec<CustomerUpdate>,
         exposures: Vec<NewExposure>,
+        ids: Vec<String>,
     ) -> Result<Stored, WriteError> {
         let (reply, answer) = oneshot::channel();
-        let job = Job { customers, exposures, queued_at: Instant::now(), reply };
+        let job = Job { customers, exposures, ids, queued_at: Instant::now(), reply };
         self.tx.try_send(job).map_err(|e| match e {
             mpsc::error::TrySendError::Full(_) => WriteError::Overloaded,
             mpsc::error::TrySendError::Closed(_) => WriteError::Unavailable("the writer stopped".into()),
@@ -77,8 +81,11 @@ async fn run(rx: Arc<Mutex<mpsc::Receiver<Job>>>, pool: Pool, metrics: Metrics) 
             metrics.exposure_wait.observe(job.queued_at.elapsed().as_secs_f64());
         }
         metrics.exposure_batch.observe(exposures.len() as f64);
+        let mut ids: Vec<&str> = jobs.iter().flat_map(|j| j.ids.iter().map(String::as_str)).collect();
+        ids.sort_unstable();
+        ids.dedup();
         let result = match pool.get().await {
-            Ok(mut conn) => exposures::write_batch(&mut conn, &customers, &exposures)
+            Ok(mut conn) => exposures::write_batch(&mut conn, &customers, &exposures, &ids)
                 .await
                 .map_err(|e| WriteError::Unavailable(e.to_string())),
             Err(e) => Err(WriteError::Unavailable(e.to_string())),
@@ -88,13 +95,8 @@ async fn run(rx: Arc<Mutex<mpsc::Receiver<Job>>>, pool: Pool, metrics: Metrics) 
         }
         for job in jobs {
             let answer = result.as_ref().map_err(Clone::clone).map(|stored| {
-                job.exposures
-                    .iter()
-                    .filter_map(|n| {
-                        let key = (n.customer_id.clone(), n.experiment_id);
-                        stored.get(&key).map(|v| (key, *v))
-                    })
-                    .collect()
+                let mine: HashSet<&str> = job.ids.iter().map(String::as_str).collect();
+                stored.iter().filter(|((customer, _), _)| mine.contains(customer.as_str())).map(|(k, v)| (k.clone(), *v)).collect()
             });
             let _ = job.reply.send(answer);
         }
@@ -123,7 +125,7 @@ fn merge(jobs: &[Job]) -> (Vec<CustomerUpdate>, Vec<NewExposure>) {
             }
         }
     }
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = HashSet::new();
     let exposures = jobs
         .iter()
         .flat_map(|j| &j.exposures)

@@ -2,9 +2,9 @@
 //! customers, and one transaction for a whole batch of first exposures.
 
 use crate::db::schema::{customers, exposures};
-use diesel::sql_types::{Array, BigInt, Jsonb, Nullable, Text};
+use diesel::sql_types::{Array, BigInt, Bool, Nullable, Text};
 use diesel::upsert::excluded;
-use diesel::{ExpressionMethods, PgJsonbExpressionMethods, QueryDsl, QueryResult, QueryableByName};
+use diesel::{ExpressionMethods, PgJsonbExpressionMethods, QueryDsl, QueryResult};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -22,54 +22,42 @@ pub struct CustomerFacts {
     pub exposures: HashMap<i64, i64>,
 }
 
-#[derive(QueryableByName)]
-struct FactRow {
-    #[diesel(sql_type = Text)]
-    customer_id: String,
-    #[diesel(sql_type = Nullable<Text>)]
-    stage: Option<String>,
-    #[diesel(sql_type = Nullable<Jsonb>)]
-    attributes: Option<Value>,
-    #[diesel(sql_type = Nullable<Text>)]
-    segment: Option<String>,
-    #[diesel(sql_type = Nullable<BigInt>)]
-    experiment_id: Option<i64>,
-    #[diesel(sql_type = Nullable<BigInt>)]
-    variant_id: Option<i64>,
-}
-
-/// The stored facts of these customers (absent customers are left out), in one query.
-pub async fn facts(
-    conn: &mut AsyncPgConnection,
-    customer_ids: &[String],
-) -> QueryResult<HashMap<String, CustomerFacts>> {
-    let rows: Vec<FactRow> = diesel::sql_query(
-        "SELECT q.id AS customer_id, c.stage, c.attributes, c.segment, e.experiment_id, e.variant_id \
-         FROM unnest($1::text[]) AS q(id) \
-         LEFT JOIN customers c ON c.customer_id = q.id \
-         LEFT JOIN exposures e ON e.customer_id = q.id \
-         WHERE c.customer_id IS NOT NULL OR e.customer_id IS NOT NULL",
-    )
-    .bind::<Array<Text>, _>(customer_ids)
-    .load(conn)
-    .await?;
-    let mut out: HashMap<String, CustomerFacts> = HashMap::new();
-    for row in rows {
-        let facts = out.entry(row.customer_id).or_default();
-        if row.stage.is_some() {
-            facts.stage = row.stage;
-        }
-        if let Some(Value::Object(attributes)) = row.attributes {
-            facts.attributes = attributes;
-        }
-        if row.segment.is_some() {
-            facts.segment = row.segment;
-        }
-        if let (Some(experiment), Some(variant)) = (row.experiment_id, row.variant_id) {
-            facts.exposures.insert(experiment, variant);
-        }
+/// The stored facts of these customers (absent customers are left out): two indexed lookups
+/// (`= ANY($1)` on each primary key), whatever the number of customers.
+pub async fn facts(conn: &mut AsyncPgConnection, customer_ids: &[String]) -> QueryResult<HashMap<String, CustomerFacts>> {
+    let rows: Vec<(String, Option<String>, Value, Option<String>)> = customers::table
+        .filter(customers::customer_id.eq_any(customer_ids))
+        .select((customers::customer_id, customers::stage, customers::attributes, customers::segment))
+        .load(conn)
+        .await?;
+    let mut out: HashMap<String, CustomerFacts> = HashMap::with_capacity(rows.len());
+    for (customer, stage, attributes, segment) in rows {
+        let attributes = match attributes {
+            Value::Object(map) => map,
+            _ => Map::new(),
+        };
+        out.insert(customer, CustomerFacts { stage, attributes, segment, exposures: HashMap::new() });
+    }
+    let exposed: Vec<(String, i64, i64)> = exposures::table
+        .filter(exposures::customer_id.eq_any(customer_ids))
+        .select((exposures::customer_id, exposures::experiment_id, exposures::variant_id))
+        .load(conn)
+        .await?;
+    for (customer, experiment, variant) in exposed {
+        out.entry(customer).or_default().exposures.insert(experiment, variant);
     }
     Ok(out)
+}
+
+/// An exposure row as `RETURNING` gives it.
+#[derive(diesel::QueryableByName)]
+struct StoredRow {
+    #[diesel(sql_type = Text)]
+    customer_id: String,
+    #[diesel(sql_type = BigInt)]
+    experiment_id: i64,
+    #[diesel(sql_type = BigInt)]
+    variant_id: i64,
 }
 
 /// A first exposure to store.
@@ -103,60 +91,79 @@ diesel::define_sql_function! {
     fn coalesce(x: Nullable<Text>, y: Nullable<Text>) -> Nullable<Text>;
 }
 
-/// Stores a batch in one transaction: merges customer attributes, inserts first exposures (a
-/// concurrent writer's row wins a race), and returns the stored variant of every exposure asked
-/// for, keyed by (customer, experiment).
+/// Every stored exposure of some customers: (customer, experiment) → variant id.
+pub type Stored = HashMap<(String, i64), i64>;
+
+/// Stores a batch atomically: merges customer attributes, inserts first exposures (an existing
+/// row wins a race), and returns every stored exposure of `customers` afterwards. Without
+/// attribute updates this is one statement (one round trip, its own transaction); with them, one
+/// transaction.
 pub async fn write_batch(
     conn: &mut AsyncPgConnection,
     customer_updates: &[CustomerUpdate],
     new: &[NewExposure],
-) -> QueryResult<HashMap<(String, i64), i64>> {
+    customers: &[&str],
+) -> QueryResult<Stored> {
+    if customer_updates.is_empty() {
+        return insert_exposures(conn, new, customers).await;
+    }
     conn.transaction(async |conn| {
-        if !customer_updates.is_empty() {
-            diesel::insert_into(customers::table)
-                .values(customer_updates)
-                .on_conflict(customers::customer_id)
-                .do_update()
-                .set((
-                    customers::attributes.eq(customers::attributes.concat(excluded(customers::attributes))),
-                    customers::segment.eq(coalesce(excluded(customers::segment), customers::segment)),
-                    customers::updated_at.eq(diesel::dsl::now),
-                ))
-                .execute(conn)
-                .await?;
-        }
-        let mut stored: HashMap<(String, i64), i64> = HashMap::with_capacity(new.len());
-        if new.is_empty() {
-            return Ok(stored);
-        }
-        let inserted: Vec<(String, i64, i64)> = diesel::insert_into(exposures::table)
-            .values(new)
-            .on_conflict_do_nothing()
-            .returning((exposures::customer_id, exposures::experiment_id, exposures::variant_id))
-            .get_results(conn)
+        diesel::insert_into(customers::table)
+            .values(customer_updates)
+            .on_conflict(customers::customer_id)
+            .do_update()
+            .set((
+                customers::attributes.eq(customers::attributes.concat(excluded(customers::attributes))),
+                customers::segment.eq(coalesce(excluded(customers::segment), customers::segment)),
+                customers::updated_at.eq(diesel::dsl::now),
+            ))
+            .execute(conn)
             .await?;
-        for (customer, experiment, variant) in inserted {
-            stored.insert((customer, experiment), variant);
-        }
-        if stored.len() < new.len() {
-            // Someone stored these first (another request or node): their variant is the answer.
-            let missing: Vec<&str> = new
-                .iter()
-                .filter(|n| !stored.contains_key(&(n.customer_id.clone(), n.experiment_id)))
-                .map(|n| n.customer_id.as_str())
-                .collect();
-            let existing: Vec<(String, i64, i64)> = exposures::table
-                .filter(exposures::customer_id.eq_any(&missing))
-                .select((exposures::customer_id, exposures::experiment_id, exposures::variant_id))
-                .load(conn)
-                .await?;
-            for (customer, experiment, variant) in existing {
-                stored.entry((customer, experiment)).or_insert(variant);
-            }
-        }
-        Ok(stored)
+        insert_exposures(conn, new, customers).await
     })
     .await
+}
+
+/// Inserts the new exposures and returns every exposure of the batch's customers, new and
+/// existing, in one statement (a second one only after a race). The `SELECT` sees the table as it
+/// was before the insert, so the two parts never overlap and an existing exposure (a returning
+/// customer's, or a concurrent writer's) is what comes back for its key.
+async fn insert_exposures(conn: &mut AsyncPgConnection, new: &[NewExposure], customers: &[&str]) -> QueryResult<Stored> {
+    // One statement text for every batch size (array parameters), so it is prepared once.
+    let new_customers: Vec<&str> = new.iter().map(|n| n.customer_id.as_str()).collect();
+    let experiments: Vec<i64> = new.iter().map(|n| n.experiment_id).collect();
+    let variants: Vec<i64> = new.iter().map(|n| n.variant_id).collect();
+    let overrides: Vec<bool> = new.iter().map(|n| n.is_override).collect();
+    let rows: Vec<StoredRow> = diesel::sql_query(
+        "WITH inserted AS ( \
+           INSERT INTO exposures (customer_id, experiment_id, variant_id, is_override) \
+           SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bool[]) \
+           ON CONFLICT DO NOTHING RETURNING customer_id, experiment_id, variant_id) \
+         SELECT customer_id, experiment_id, variant_id FROM inserted \
+         UNION ALL \
+         SELECT customer_id, experiment_id, variant_id FROM exposures WHERE customer_id = ANY($5::text[])",
+    )
+    .bind::<Array<Text>, _>(&new_customers)
+    .bind::<Array<BigInt>, _>(&experiments)
+    .bind::<Array<BigInt>, _>(&variants)
+    .bind::<Array<Bool>, _>(&overrides)
+    .bind::<Array<Text>, _>(customers)
+    .load(conn)
+    .await?;
+    let mut stored: Stored = rows.into_iter().map(|r| ((r.customer_id, r.experiment_id), r.variant_id)).collect();
+    // A concurrent writer may have inserted one of our rows after this statement's snapshot was
+    // taken: the insert then skips it and the SELECT cannot see it. A new statement can.
+    let missing: Vec<&str> =
+        new.iter().filter(|n| !stored.contains_key(&(n.customer_id.clone(), n.experiment_id))).map(|n| n.customer_id.as_str()).collect();
+    if !missing.is_empty() {
+        let raced: Vec<(String, i64, i64)> = exposures::table
+            .filter(exposures::customer_id.eq_any(&missing))
+            .select((exposures::customer_id, exposures::experiment_id, exposures::variant_id))
+            .load(conn)
+            .await?;
+        stored.extend(raced.into_iter().map(|(c, e, v)| ((c, e), v)));
+    }
+    Ok(stored)
 }
 
 /// How many exposures an experiment has per variant id (for tests and checks).
