@@ -143,12 +143,19 @@ impl Assigner {
                 None => Path::Lookup,
             })
             .collect();
-        let mut lookup_ids: Vec<String> =
-            requests.iter().zip(&paths).filter(|(_, p)| matches!(p, Path::Lookup)).map(|(r, _)| r.customer_id.clone()).collect();
+        let mut lookup_ids: Vec<String> = requests
+            .iter()
+            .zip(&paths)
+            .filter(|(_, p)| matches!(p, Path::Lookup))
+            .map(|(r, _)| r.customer_id.clone())
+            .collect();
         lookup_ids.sort_unstable();
         lookup_ids.dedup();
-        let facts =
-            if lookup_ids.is_empty() { Default::default() } else { self.loader.load(lookup_ids).await.map_err(AssignError::Lookup)? };
+        let facts = if lookup_ids.is_empty() {
+            Default::default()
+        } else {
+            self.loader.load(lookup_ids).await.map_err(AssignError::Lookup)?
+        };
 
         let (mut updates, mut new, mut write_ids) = (Vec::new(), Vec::new(), Vec::new());
         let mut decided: Vec<Vec<Decision>> = Vec::with_capacity(requests.len());
@@ -170,7 +177,10 @@ impl Assigner {
             // Without a lookup, given attributes are always merged (the store cannot tell what changed).
             let changed = stored.is_none() && (!request.attributes.is_empty() || request.segment.is_some())
                 || request.attributes.iter().any(|(k, v)| attributes.get(k) != Some(v))
-                || request.segment.as_ref().is_some_and(|s| stored.as_ref().and_then(|f| f.segment.as_ref()) != Some(s));
+                || request
+                    .segment
+                    .as_ref()
+                    .is_some_and(|s| stored.as_ref().and_then(|f| f.segment.as_ref()) != Some(s));
             if changed {
                 updates.push(CustomerUpdate {
                     customer_id: request.customer_id.clone(),
@@ -205,7 +215,8 @@ impl Assigner {
             decided.push(decisions);
         }
 
-        let stored = if write_ids.is_empty() { Default::default() } else { self.writer.write(updates, new, write_ids).await? };
+        let stored =
+            if write_ids.is_empty() { Default::default() } else { self.writer.write(updates, new, write_ids).await? };
         // Write-only requests: the answer is what is stored now at their stage (their new exposures,
         // or a stored one, which wins: sticky).
         for i in write_only {
@@ -274,15 +285,24 @@ enum Path {
 fn writes_alone_decide(snapshot: &snapshot::Snapshot, request: &AssignRequest) -> bool {
     let Some(stage) = request.stage.as_deref() else { return false };
     let wanted = |key: &str| request.experiments.as_deref().is_none_or(|keys| keys.iter().any(|k| k == key));
-    let simple = snapshot.by_stage.get(stage).into_iter().flatten().filter(|e| wanted(&e.key)).all(|e| {
-        e.targeting.is_none() && e.slot.as_ref().is_none_or(|slot| slot.start == 0.0 && slot.end == 1.0)
-    });
+    let simple = snapshot
+        .by_stage
+        .get(stage)
+        .into_iter()
+        .flatten()
+        .filter(|e| wanted(&e.key))
+        .all(|e| e.targeting.is_none() && e.slot.as_ref().is_none_or(|slot| slot.start == 0.0 && slot.end == 1.0));
     let overridden = snapshot.by_id.values().any(|e| wanted(&e.key) && e.overrides.contains_key(&request.customer_id));
     simple && !overridden
 }
 
 /// The decisions a write-only request ends with: every stored exposure at its stage, in key order.
-fn stored_at_stage(snapshot: &snapshot::Snapshot, request: &AssignRequest, stored: &writer::Stored, proposed: &[Decision]) -> Vec<Decision> {
+fn stored_at_stage(
+    snapshot: &snapshot::Snapshot,
+    request: &AssignRequest,
+    stored: &writer::Stored,
+    proposed: &[Decision],
+) -> Vec<Decision> {
     let stage = request.stage.as_deref().unwrap_or_default();
     let wanted = |key: &str| request.experiments.as_deref().is_none_or(|keys| keys.iter().any(|k| k == key));
     snapshot
@@ -294,7 +314,8 @@ fn stored_at_stage(snapshot: &snapshot::Snapshot, request: &AssignRequest, store
         .filter_map(|e| {
             let variant_id = stored.get(&(request.customer_id.clone(), e.id))?;
             let variant = e.variants.iter().position(|v| v.id == *variant_id)?;
-            let new_exposure = proposed.iter().any(|d| d.experiment.id == e.id && d.variant == variant && d.new_exposure);
+            let new_exposure =
+                proposed.iter().any(|d| d.experiment.id == e.id && d.variant == variant && d.new_exposure);
             Some(Decision { experiment: e.clone(), variant, new_exposure, is_override: false })
         })
         .collect()

@@ -96,7 +96,11 @@ async fn run(rx: Arc<Mutex<mpsc::Receiver<Job>>>, pool: Pool, metrics: Metrics) 
         for job in jobs {
             let answer = result.as_ref().map_err(Clone::clone).map(|stored| {
                 let mine: HashSet<&str> = job.ids.iter().map(String::as_str).collect();
-                stored.iter().filter(|((customer, _), _)| mine.contains(customer.as_str())).map(|(k, v)| (k.clone(), *v)).collect()
+                stored
+                    .iter()
+                    .filter(|((customer, _), _)| mine.contains(customer.as_str()))
+                    .map(|(k, v)| (k.clone(), *v))
+                    .collect()
             });
             let _ = job.reply.send(answer);
         }

@@ -24,7 +24,10 @@ pub struct CustomerFacts {
 
 /// The stored facts of these customers (absent customers are left out): two indexed lookups
 /// (`= ANY($1)` on each primary key), whatever the number of customers.
-pub async fn facts(conn: &mut AsyncPgConnection, customer_ids: &[String]) -> QueryResult<HashMap<String, CustomerFacts>> {
+pub async fn facts(
+    conn: &mut AsyncPgConnection,
+    customer_ids: &[String],
+) -> QueryResult<HashMap<String, CustomerFacts>> {
     let rows: Vec<(String, Option<String>, Value, Option<String>)> = customers::table
         .filter(customers::customer_id.eq_any(customer_ids))
         .select((customers::customer_id, customers::stage, customers::attributes, customers::segment))
@@ -128,7 +131,11 @@ pub async fn write_batch(
 /// existing, in one statement (a second one only after a race). The `SELECT` sees the table as it
 /// was before the insert, so the two parts never overlap and an existing exposure (a returning
 /// customer's, or a concurrent writer's) is what comes back for its key.
-async fn insert_exposures(conn: &mut AsyncPgConnection, new: &[NewExposure], customers: &[&str]) -> QueryResult<Stored> {
+async fn insert_exposures(
+    conn: &mut AsyncPgConnection,
+    new: &[NewExposure],
+    customers: &[&str],
+) -> QueryResult<Stored> {
     // One statement text for every batch size (array parameters), so it is prepared once.
     let new_customers: Vec<&str> = new.iter().map(|n| n.customer_id.as_str()).collect();
     let experiments: Vec<i64> = new.iter().map(|n| n.experiment_id).collect();
@@ -153,8 +160,11 @@ async fn insert_exposures(conn: &mut AsyncPgConnection, new: &[NewExposure], cus
     let mut stored: Stored = rows.into_iter().map(|r| ((r.customer_id, r.experiment_id), r.variant_id)).collect();
     // A concurrent writer may have inserted one of our rows after this statement's snapshot was
     // taken: the insert then skips it and the SELECT cannot see it. A new statement can.
-    let missing: Vec<&str> =
-        new.iter().filter(|n| !stored.contains_key(&(n.customer_id.clone(), n.experiment_id))).map(|n| n.customer_id.as_str()).collect();
+    let missing: Vec<&str> = new
+        .iter()
+        .filter(|n| !stored.contains_key(&(n.customer_id.clone(), n.experiment_id)))
+        .map(|n| n.customer_id.as_str())
+        .collect();
     if !missing.is_empty() {
         let raced: Vec<(String, i64, i64)> = exposures::table
             .filter(exposures::customer_id.eq_any(&missing))
