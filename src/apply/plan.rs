@@ -79,6 +79,9 @@ pub fn compute(desired: Desired, lifecycle: &Lifecycle, stored: Vec<StoredExperi
         if lifecycle.holdout != desired.lifecycle.holdout {
             changed.push("holdout");
         }
+        if lifecycle.rules != desired.lifecycle.rules {
+            changed.push("rules");
+        }
         if changed.is_empty() {
             Action::Unchanged
         } else {

@@ -21,6 +21,28 @@ pub struct Lifecycle {
     /// Share of customers (0 to 1) who get no experiment at all, to measure the long-term effect of
     /// the whole programme against them.
     pub holdout: f64,
+    /// Which stages purchases and referrals prove.
+    pub rules: StageRules,
+}
+
+/// Which stage an event proves a customer has reached, besides explicit stage events: so that a
+/// store that sends only purchases (and referrals) still gets a lifecycle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, Default)]
+pub struct StageRules {
+    /// Reached with the first purchase (default `acquisition`).
+    pub first_purchase: Option<String>,
+    /// Reached with the second purchase (default `retention`).
+    pub repeat_purchase: Option<String>,
+    /// Reached with the first referral (default `advocacy`).
+    pub referral: Option<String>,
+}
+
+impl StageRules {
+    /// The default rules for these stages: each default stage id, where the lifecycle has it.
+    pub fn defaults_for(stages: &[Stage]) -> StageRules {
+        let has = |id: &str| stages.iter().any(|s| s.id == id).then(|| id.to_string());
+        StageRules { first_purchase: has("acquisition"), repeat_purchase: has("retention"), referral: has("advocacy") }
+    }
 }
 
 impl Lifecycle {
@@ -60,7 +82,11 @@ mod tests {
     #[test]
     fn positions_follow_order() {
         let stage = |id: &str| Stage { id: id.into(), name: id.into(), description: String::new() };
-        let l = Lifecycle { stages: vec![stage("reach"), stage("acquisition")], holdout: 0.0 };
+        let l = Lifecycle {
+            stages: vec![stage("reach"), stage("acquisition")],
+            holdout: 0.0,
+            rules: StageRules::default(),
+        };
         assert_eq!(l.position("acquisition"), Some(1));
         assert_eq!(l.position("advocacy"), None);
         assert_eq!(l.ids(), "reach, acquisition");

@@ -1,7 +1,7 @@
 //! `lifecycle.toml`: the ordered stages.
 
 use super::FileError;
-use crate::domain::lifecycle::{is_valid_stage_id, Lifecycle, Stage};
+use crate::domain::lifecycle::{is_valid_stage_id, Lifecycle, Stage, StageRules};
 use serde::Deserialize;
 use std::collections::HashSet;
 use std::path::Path;
@@ -13,6 +13,16 @@ struct RawLifecycle {
     stages: Spanned<Vec<Spanned<RawStage>>>,
     #[serde(default)]
     holdout: Option<Spanned<f64>>,
+    #[serde(default)]
+    rules: Option<Spanned<RawRules>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRules {
+    first_purchase: Option<String>,
+    repeat_purchase: Option<String>,
+    referral: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -63,8 +73,30 @@ pub fn parse(path: &Path, text: &str) -> Result<Lifecycle, Vec<FileError>> {
             ));
         }
     }
+    let mut rules = StageRules::defaults_for(&stages);
+    if let Some(raw) = &raw.rules {
+        let given = raw.get_ref();
+        for (name, value, slot) in [
+            ("first_purchase", &given.first_purchase, &mut rules.first_purchase),
+            ("repeat_purchase", &given.repeat_purchase, &mut rules.repeat_purchase),
+            ("referral", &given.referral, &mut rules.referral),
+        ] {
+            if let Some(id) = value {
+                if stages.iter().any(|s| &s.id == id) {
+                    *slot = Some(id.clone());
+                } else {
+                    errors.push(FileError::at(
+                        path,
+                        text,
+                        raw.span().start,
+                        format!("rules.{name}: {id:?} is not a stage"),
+                    ));
+                }
+            }
+        }
+    }
     if errors.is_empty() {
-        Ok(Lifecycle { stages, holdout })
+        Ok(Lifecycle { stages, holdout, rules })
     } else {
         Err(errors)
     }

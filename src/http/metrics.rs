@@ -25,6 +25,12 @@ pub struct Metrics {
     pub exposure_batch: Histogram,
     /// `stagelab_exposure_wait_seconds`: time a request waited in the group-commit queue.
     pub exposure_wait: Histogram,
+    /// `stagelab_events_total{outcome}`: events `accepted` or `duplicate`.
+    pub events: IntCounterVec,
+    /// `stagelab_events_rejected_total{reason}`: problems found in rejected batches.
+    pub events_rejected: IntCounterVec,
+    /// `stagelab_event_batch_size`: events per request.
+    pub event_batch: Histogram,
 }
 
 impl Metrics {
@@ -66,6 +72,21 @@ impl Metrics {
                 .buckets(vec![0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1.0]),
         )
         .expect("valid metric");
+        let events = IntCounterVec::new(
+            Opts::new("stagelab_events_total", "Events received, by outcome (accepted or duplicate)."),
+            &["outcome"],
+        )
+        .expect("valid metric");
+        let events_rejected = IntCounterVec::new(
+            Opts::new("stagelab_events_rejected_total", "Problems found in rejected event batches, by reason."),
+            &["reason"],
+        )
+        .expect("valid metric");
+        let event_batch = Histogram::with_opts(
+            HistogramOpts::new("stagelab_event_batch_size", "Events per request.")
+                .buckets(vec![1.0, 10.0, 100.0, 500.0, 1000.0, 5000.0, 10000.0]),
+        )
+        .expect("valid metric");
         for metric in [
             Box::new(http_requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(http_duration.clone()),
@@ -73,10 +94,24 @@ impl Metrics {
             Box::new(exposures.clone()),
             Box::new(exposure_batch.clone()),
             Box::new(exposure_wait.clone()),
+            Box::new(events.clone()),
+            Box::new(events_rejected.clone()),
+            Box::new(event_batch.clone()),
         ] {
             registry.register(metric).expect("registered once");
         }
-        Metrics { registry, http_requests, http_duration, assignments, exposures, exposure_batch, exposure_wait }
+        Metrics {
+            registry,
+            http_requests,
+            http_duration,
+            assignments,
+            exposures,
+            exposure_batch,
+            exposure_wait,
+            events,
+            events_rejected,
+            event_batch,
+        }
     }
 }
 

@@ -2,6 +2,7 @@
 
 pub mod assignments;
 pub mod auth;
+pub mod events;
 pub mod experiments;
 pub mod health;
 pub mod metrics;
@@ -26,7 +27,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(health::configure)
         .configure(metrics::configure)
         .configure(experiments::configure)
-        .configure(assignments::configure);
+        .configure(assignments::configure)
+        .configure(events::configure);
 }
 
 /// JSON extractor settings: size limit and enveloped errors.

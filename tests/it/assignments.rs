@@ -21,6 +21,16 @@ impl TestApp {
         self.wait_for_definitions().await;
     }
 
+    /// Waits until the in-memory key table shows this token under `name` (it follows NOTIFY).
+    pub async fn wait_for_key_name(&self, token: &str, name: &str) {
+        let started = Instant::now();
+        let hash = stagelab::domain::key::hash(token);
+        while self.cache.snapshot().keys.get(&hash).is_none_or(|k| k.name != name) {
+            assert!(started.elapsed() < Duration::from_secs(10), "the key table never refreshed");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
     /// Waits until the in-memory definitions match the database (they follow NOTIFY).
     pub async fn wait_for_definitions(&self) {
         let started = Instant::now();

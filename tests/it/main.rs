@@ -10,5 +10,6 @@ mod cli;
 mod durability;
 mod embedded;
 mod errors;
+mod events;
 mod health;
 mod migrations;

@@ -6,7 +6,9 @@ use statrs::distribution::{ChiSquared, ContinuousCDF};
 
 fn lifecycle(holdout: f64) -> Lifecycle {
     let stage = |id: &str| Stage { id: id.into(), name: id.into(), description: String::new() };
-    Lifecycle { stages: vec![stage("reach"), stage("acquisition"), stage("retention")], holdout }
+    let stages = vec![stage("reach"), stage("acquisition"), stage("retention")];
+    let rules = crate::domain::lifecycle::StageRules::defaults_for(&stages);
+    Lifecycle { stages, holdout, rules }
 }
 
 fn experiment(id: i64, key: &str, weights: &[f64]) -> StoredExperiment {

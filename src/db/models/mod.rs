@@ -2,6 +2,7 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod events;
 pub mod experiments;
 pub mod exposures;
 pub mod settings;

@@ -7,6 +7,8 @@ use serde_json::Value;
 
 /// The key of the global holdout: `{"share": 0.05}`.
 pub const HOLDOUT: &str = "holdout";
+/// The key of the stage rules (`StageRules` as JSON).
+pub const STAGE_RULES: &str = "stage_rules";
 
 /// A setting's value.
 pub async fn get(conn: &mut AsyncPgConnection, key: &str) -> QueryResult<Option<Value>> {

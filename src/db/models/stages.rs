@@ -2,7 +2,7 @@
 
 use super::settings;
 use crate::db::schema::lifecycle_stages;
-use crate::domain::lifecycle::{Lifecycle, Stage};
+use crate::domain::lifecycle::{Lifecycle, Stage, StageRules};
 use diesel::{ExpressionMethods, QueryDsl, QueryResult, Queryable, Selectable, SelectableHelper};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
@@ -21,8 +21,13 @@ pub async fn load(conn: &mut AsyncPgConnection) -> QueryResult<Lifecycle> {
     let rows: Vec<StageRow> =
         lifecycle_stages::table.order(lifecycle_stages::position).select(StageRow::as_select()).load(conn).await?;
     let holdout = settings::get(conn, settings::HOLDOUT).await?.and_then(|v| v["share"].as_f64()).unwrap_or(0.0);
-    let stages = rows.into_iter().map(|r| Stage { id: r.id, name: r.name, description: r.description }).collect();
-    Ok(Lifecycle { stages, holdout })
+    let stages: Vec<Stage> =
+        rows.into_iter().map(|r| Stage { id: r.id, name: r.name, description: r.description }).collect();
+    let rules = match settings::get(conn, settings::STAGE_RULES).await? {
+        Some(value) => serde_json::from_value(value).map_err(|e| super::bad_json("stage rules", e))?,
+        None => StageRules::defaults_for(&stages),
+    };
+    Ok(Lifecycle { stages, holdout, rules })
 }
 
 /// Makes the stored lifecycle equal to `lifecycle`. Removing a stage that customers, events or
@@ -45,5 +50,6 @@ pub async fn replace(conn: &mut AsyncPgConnection, lifecycle: &Lifecycle) -> Que
             .execute(conn)
             .await?;
     }
-    settings::put(conn, settings::HOLDOUT, &serde_json::json!({ "share": lifecycle.holdout })).await
+    settings::put(conn, settings::HOLDOUT, &serde_json::json!({ "share": lifecycle.holdout })).await?;
+    settings::put(conn, settings::STAGE_RULES, &serde_json::json!(lifecycle.rules)).await
 }

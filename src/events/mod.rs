@@ -1,0 +1,73 @@
+//! Events from storefronts (CONTRACT §4 `POST /api/v1/events`): validation into typed events,
+//! and the lifecycle progress they prove. Pure: no HTTP, no SQL.
+
+pub mod progress;
+mod validate;
+
+pub use validate::{validate_batch, Problem};
+
+use chrono::{DateTime, Utc};
+
+/// Most events in one batch.
+pub const MAX_BATCH: usize = 10_000;
+/// How far in the future `occurred_at` may be (clock skew).
+pub const MAX_FUTURE_SECONDS: i64 = 5 * 60;
+/// Events older than this when received are accepted but flagged `is_late`.
+pub const RETENTION_DAYS: i64 = 730;
+
+/// What happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EventType {
+    /// The customer entered a stage.
+    Stage,
+    /// The customer bought something.
+    Purchase,
+    /// The customer referred someone.
+    Referral,
+}
+
+impl EventType {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::Stage => "stage",
+            EventType::Purchase => "purchase",
+            EventType::Referral => "referral",
+        }
+    }
+
+    /// Parses the stored name.
+    pub fn parse(s: &str) -> Option<EventType> {
+        match s {
+            "stage" => Some(EventType::Stage),
+            "purchase" => Some(EventType::Purchase),
+            "referral" => Some(EventType::Referral),
+            _ => None,
+        }
+    }
+}
+
+/// A valid event, ready to store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    /// The storefront's id for it (unique per source).
+    pub id: String,
+    /// Whose event.
+    pub customer_id: String,
+    /// What happened.
+    pub event_type: EventType,
+    /// The stage entered (stage events).
+    pub stage: Option<String>,
+    /// Order value (purchases).
+    pub value: Option<f64>,
+    /// ISO 4217 currency (purchases).
+    pub currency: Option<String>,
+    /// The store's order id (purchases).
+    pub order_id: Option<String>,
+    /// Who was referred (referrals).
+    pub referred_customer_id: Option<String>,
+    /// When it happened.
+    pub occurred_at: DateTime<Utc>,
+    /// Older than the retention horizon when received.
+    pub is_late: bool,
+}

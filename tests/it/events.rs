@@ -1,0 +1,208 @@
+//! `POST /api/v1/events` end to end: all or nothing, idempotent, and the lifecycle it moves.
+
+use crate::support::app::assert_envelope;
+use crate::support::{experiments_copy, TestApp};
+use diesel::{ExpressionMethods, QueryDsl};
+use diesel_async::RunQueryDsl;
+use serde_json::{json, Value};
+use stagelab::db::schema::{customers, events};
+use stagelab::domain::key::KeyRole;
+
+async fn setup() -> (TestApp, String) {
+    let app = TestApp::spawn().await;
+    app.apply(experiments_copy().path()).await;
+    let key = app.create_key(KeyRole::Storefront).await;
+    (app, key)
+}
+
+fn stage(id: &str, customer: &str, stage: &str, at: &str) -> Value {
+    json!({"id": id, "customer_id": customer, "type": "stage", "stage": stage, "occurred_at": at})
+}
+
+fn purchase(id: &str, customer: &str, value: f64, at: &str) -> Value {
+    json!({"id": id, "customer_id": customer, "type": "purchase", "value": value, "currency": "JPY", "occurred_at": at})
+}
+
+fn referral(id: &str, customer: &str, at: &str) -> Value {
+    json!({"id": id, "customer_id": customer, "type": "referral", "referred_customer_id": "friend", "occurred_at": at})
+}
+
+async fn stored_events(app: &TestApp) -> i64 {
+    let mut conn = app.pool.get().await.unwrap();
+    events::table.count().get_result(&mut conn).await.unwrap()
+}
+
+async fn customer_stage(app: &TestApp, customer: &str) -> (Option<String>, Option<chrono::DateTime<chrono::Utc>>) {
+    let mut conn = app.pool.get().await.unwrap();
+    customers::table
+        .filter(customers::customer_id.eq(customer))
+        .select((customers::stage, customers::stage_reached_at))
+        .first(&mut conn)
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn batches_are_stored_once_and_retries_count_as_duplicates() {
+    let (app, key) = setup().await;
+    let batch = json!({"events": [
+        stage("e1", "c1", "reach", "2026-11-01T10:00:00Z"),
+        purchase("e2", "c1", 42.5, "2026-11-02T10:00:00Z"),
+        referral("e3", "c1", "2026-11-03T10:00:00Z"),
+        stage("e1", "c1", "reach", "2026-11-01T10:00:00Z"),
+    ]});
+    let (status, body) = app.post("/api/v1/events", &key, &batch).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body, json!({"accepted": 3, "duplicates": 1}));
+    let (_, again) = app.post("/api/v1/events", &key, &batch).await;
+    assert_eq!(again, json!({"accepted": 0, "duplicates": 4}));
+    assert_eq!(stored_events(&app).await, 3);
+
+    // Ids are unique per source: another storefront may reuse them.
+    let other = app.create_key(KeyRole::Storefront).await;
+    let mut conn = app.pool.get().await.unwrap();
+    let keys = stagelab::db::models::api_keys::list(&mut conn).await.unwrap();
+    diesel::update(stagelab::db::schema::api_keys::table.filter(stagelab::db::schema::api_keys::id.eq(keys[0].id)))
+        .set(stagelab::db::schema::api_keys::name.eq("second-shop"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    app.wait_for_key_name(&other, "second-shop").await;
+    let (_, body) = app
+        .post("/api/v1/events", &other, &json!({"events": [stage("e1", "c9", "reach", "2026-11-01T10:00:00Z")]}))
+        .await;
+    assert_eq!(body, json!({"accepted": 1, "duplicates": 0}));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn racing_retries_count_once() {
+    let (app, key) = setup().await;
+    let events: Vec<Value> =
+        (0..200).map(|i| purchase(&format!("r{i}"), &format!("c{}", i % 20), 10.0, "2026-11-02T10:00:00Z")).collect();
+    let batch = json!({"events": events});
+    let answers = futures_util::future::join_all((0..8).map(|_| app.post("/api/v1/events", &key, &batch))).await;
+    let accepted: i64 = answers
+        .iter()
+        .map(|(s, b)| {
+            assert_eq!(*s, 200, "{b}");
+            b["accepted"].as_i64().unwrap()
+        })
+        .sum();
+    let duplicates: i64 = answers.iter().map(|(_, b)| b["duplicates"].as_i64().unwrap()).sum();
+    assert_eq!((accepted, duplicates), (200, 7 * 200));
+    assert_eq!(stored_events(&app).await, 200);
+    assert_eq!(customer_stage(&app, "c3").await.0.as_deref(), Some("retention"), "ten purchases each");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_invalid_event_rejects_the_whole_batch_with_every_problem() {
+    let (app, key) = setup().await;
+    let batch = json!({"events": [
+        stage("ok-1", "c1", "reach", "2026-11-01T10:00:00Z"),
+        {"id": "bad-1", "customer_id": "c1", "type": "purchase", "occurred_at": "2026-11-01T10:00:00Z"},
+        stage("bad-2", "c1", "loyalty", "not a time"),
+    ]});
+    let (status, body) = app.post("/api/v1/events", &key, &batch).await;
+    assert_eq!(status, 422);
+    assert_envelope(&body, "validation_failed");
+    let details: Vec<(i64, &str)> = body["error"]["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["index"].as_i64().unwrap(), d["field"].as_str().unwrap()))
+        .collect();
+    assert_eq!(details, vec![(1, "value"), (2, "occurred_at"), (2, "stage")]);
+    assert_eq!(stored_events(&app).await, 0, "nothing of the batch is stored");
+
+    let (_, metrics) = app.get("/metrics", None).await;
+    assert!(metrics.as_str().unwrap().contains(r#"stagelab_events_rejected_total{reason="missing"} 1"#));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_customer_stage_is_the_furthest_reached() {
+    let (app, key) = setup().await;
+    let send = |events: Vec<Value>| {
+        let body = json!({"events": events});
+        let (app, key) = (&app, &key);
+        async move {
+            let (status, answer) = app.post("/api/v1/events", key, &body).await;
+            assert_eq!(status, 200, "{answer}");
+        }
+    };
+    send(vec![
+        stage("s1", "c1", "reach", "2026-11-01T10:00:00Z"),
+        stage("s2", "c1", "nurture", "2026-11-05T10:00:00Z"),
+    ])
+    .await;
+    let (stage_now, at) = customer_stage(&app, "c1").await;
+    assert_eq!(stage_now.as_deref(), Some("nurture"));
+    assert_eq!(at.unwrap().to_rfc3339(), "2026-11-05T10:00:00+00:00");
+    // A late event for an earlier stage does not move the customer back.
+    send(vec![stage("s3", "c1", "acquisition", "2026-11-03T10:00:00Z")]).await;
+    assert_eq!(customer_stage(&app, "c1").await.0.as_deref(), Some("nurture"));
+    // A later stage does; reaching it earlier than first recorded moves the time back.
+    send(vec![
+        stage("s4", "c1", "retention", "2026-11-09T10:00:00Z"),
+        stage("s5", "c1", "retention", "2026-11-07T10:00:00Z"),
+    ])
+    .await;
+    let (stage_now, at) = customer_stage(&app, "c1").await;
+    assert_eq!(
+        (stage_now.as_deref(), at.unwrap().to_rfc3339().as_str()),
+        (Some("retention"), "2026-11-07T10:00:00+00:00")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn purchases_alone_give_a_lifecycle_that_assignment_uses() {
+    let (app, key) = setup().await;
+    let post = |events: Value| {
+        let body = json!({ "events": events });
+        let (app, key) = (&app, &key);
+        async move { app.post("/api/v1/events", key, &body).await }
+    };
+    post(json!([purchase("p1", "buyer", 30.0, "2026-11-02T10:00:00Z")])).await;
+    assert_eq!(customer_stage(&app, "buyer").await.0.as_deref(), Some("acquisition"));
+    // Without a stage in the request, assignment uses the stored one.
+    let (_, body) =
+        app.post("/api/v1/assignments", &key, &json!({"customer_id": "buyer", "attributes": {"country": "JP"}})).await;
+    let experiments: Vec<&str> =
+        body["assignments"].as_array().unwrap().iter().map(|a| a["experiment"].as_str().unwrap()).collect();
+    assert!(experiments.iter().all(|e| *e == "second-purchase-coupon"), "{body}");
+
+    post(json!([purchase("p2", "buyer", 55.0, "2026-11-12T10:00:00Z")])).await;
+    assert_eq!(customer_stage(&app, "buyer").await.0.as_deref(), Some("retention"));
+    post(json!([referral("f1", "buyer", "2026-11-15T10:00:00Z")])).await;
+    let (stage_now, at) = customer_stage(&app, "buyer").await;
+    assert_eq!(
+        (stage_now.as_deref(), at.unwrap().to_rfc3339().as_str()),
+        (Some("advocacy"), "2026-11-15T10:00:00+00:00")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn batch_limits_and_credentials() {
+    let (app, key) = setup().await;
+    let too_many: Vec<Value> =
+        (0..10_001).map(|i| stage(&format!("x{i}"), "c", "reach", "2026-11-01T10:00:00Z")).collect();
+    let (status, body) = app.post("/api/v1/events", &key, &json!({"events": too_many})).await;
+    assert_eq!(status, 413);
+    assert_envelope(&body, "batch_too_large");
+    let (status, body) = app.post("/api/v1/events", &key, &json!({"events": []})).await;
+    assert_eq!(status, 422);
+    assert_envelope(&body, "validation_failed");
+    let (status, body) = app.post("/api/v1/events", &key, &json!({"event": []})).await;
+    assert_eq!(status, 422);
+    assert_envelope(&body, "validation_failed");
+    let (status, body) = app
+        .post("/api/v1/events", "nope", &json!({"events": [stage("a", "c", "reach", "2026-11-01T10:00:00Z")]}))
+        .await;
+    assert_eq!(status, 401);
+    assert_envelope(&body, "unauthorized");
+    // The largest batch allowed goes through in one piece.
+    let max: Vec<Value> = (0..10_000)
+        .map(|i| purchase(&format!("m{i}"), &format!("c{}", i % 500), 5.0, "2026-11-01T10:00:00Z"))
+        .collect();
+    let (status, body) = app.post("/api/v1/events", &key, &json!({"events": max})).await;
+    assert_eq!((status, body["accepted"].as_i64()), (200, Some(10_000)));
+}
