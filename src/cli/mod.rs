@@ -2,6 +2,7 @@
 //! (database unreachable, I/O), 2 bad input (invalid files, flags or values).
 
 pub mod apply;
+pub mod import;
 pub mod keys;
 pub mod migrate;
 pub mod serve;
@@ -57,6 +58,8 @@ pub enum Command {
     Migrate,
     /// Sync experiment files into the database (prints the plan).
     Apply(apply::ApplyArgs),
+    /// Back-fill events from a .jsonl or .csv file (same validation as the API).
+    Import(import::ImportArgs),
     /// Manage API keys.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
@@ -106,6 +109,7 @@ pub fn main() -> ExitCode {
             Command::Serve(args) => serve::run(config, args).await,
             Command::Migrate => migrate::run(config).await,
             Command::Apply(args) => apply::run(config, args).await,
+            Command::Import(args) => import::run(config, args).await,
             Command::Keys(cmd) => keys::run(config, cmd).await,
             Command::Users(cmd) => users::run(config, cmd).await,
             Command::Stats(_) => unreachable!("handled above"),

@@ -12,4 +12,5 @@ mod embedded;
 mod errors;
 mod events;
 mod health;
+mod import;
 mod migrations;
