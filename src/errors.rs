@@ -119,6 +119,16 @@ impl From<diesel::result::Error> for ApiError {
         use diesel::result::Error;
         match e {
             Error::NotFound => ApiError::not_found("Not found."),
+            Error::DatabaseError(diesel::result::DatabaseErrorKind::SerializationFailure, _) => {
+                tracing::warn!(error = %e, "transaction conflict");
+                ApiError::unavailable("A concurrent change conflicted; nothing was stored. Retry the request.")
+            }
+            Error::DatabaseError(diesel::result::DatabaseErrorKind::Unknown, ref info)
+                if info.message().contains("deadlock detected") =>
+            {
+                tracing::warn!(error = %e, "deadlock");
+                ApiError::unavailable("A concurrent change conflicted; nothing was stored. Retry the request.")
+            }
             Error::DatabaseError(diesel::result::DatabaseErrorKind::ClosedConnection, _) => {
                 tracing::warn!(error = %e, "database connection lost");
                 ApiError::unavailable("The database is unavailable; try again shortly.")

@@ -137,6 +137,11 @@ fn check_transition(current: &StoredExperiment, wanted: &ExperimentDef) -> Resul
             "experiment {key:?} has started, so its variants cannot change (weights and payloads can): stop it and copy it under a new key"
         ));
     }
+    if current.def.layer != wanted.layer {
+        return Err(format!(
+            "experiment {key:?} has started, so its layer cannot change (customers could end up in two experiments of one layer): stop it and copy it under a new key"
+        ));
+    }
     for (field, was, now) in [("stage", &current.def.stage, &wanted.stage), ("goal", &current.def.goal, &wanted.goal)] {
         if was != now {
             return Err(format!("experiment {key:?} has started, so its {field} cannot change from {was:?} to {now:?}: stop it and copy it under a new key"));

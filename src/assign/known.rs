@@ -8,7 +8,6 @@
 //! the request takes the full path through the database.
 
 use super::snapshot::Snapshot;
-use crate::domain::experiment::Status;
 use quick_cache::sync::Cache;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -54,7 +53,8 @@ pub fn covers(snapshot: &Snapshot, customer_id: &str, stage: &str, only: Option<
     let wanted = |key: &str| only.is_none_or(|keys| keys.iter().any(|k| k == key));
     let at_stage = snapshot.by_stage.get(stage).into_iter().flatten();
     let stage_covered =
-        at_stage.filter(|e| wanted(&e.key) && e.status == Status::Running).all(|e| known.exposures.contains_key(&e.id));
+        // Paused ones too: they answer with a stored exposure this node may not know of.
+        at_stage.filter(|e| wanted(&e.key)).all(|e| known.exposures.contains_key(&e.id));
     let overrides_covered = snapshot
         .by_id
         .values()
@@ -81,6 +81,56 @@ mod tests {
         }
         let kept = (0..100).filter(|i| cache.get(&format!("c{i}")).is_some()).count();
         assert!(kept <= 3, "bounded: {kept}");
+    }
+
+    #[test]
+    fn a_paused_experiment_without_a_known_exposure_is_not_covered() {
+        use crate::db::models::experiments::StoredExperiment;
+        use crate::domain::experiment::{ExperimentDef, MetricsDef, StatsOptions, Status, VariantDef};
+        let now = chrono::Utc::now();
+        let variant = |k: &str| VariantDef { key: k.into(), weight: 1.0, payload: serde_json::json!({}) };
+        let stored = |id: i64, status: Status| StoredExperiment {
+            id,
+            def: ExperimentDef {
+                key: format!("e{id}"),
+                name: String::new(),
+                hypothesis: String::new(),
+                stage: "reach".into(),
+                goal: "acquisition".into(),
+                window_days: 30,
+                traffic: 1.0,
+                layer: None,
+                targeting: None,
+                variants: vec![variant("a"), variant("b")],
+                metrics: MetricsDef {
+                    primary: "conversion".into(),
+                    secondary: vec![],
+                    guardrails: vec![],
+                    custom: vec![],
+                },
+                stats: StatsOptions::default(),
+                simulation: None,
+                overrides: Default::default(),
+                status,
+            },
+            salt: "s".into(),
+            variant_ids: vec![id * 10, id * 10 + 1],
+            managed_by: "code".into(),
+            source_file: None,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+            started_at: Some(now),
+            stopped_at: None,
+        };
+        let snapshot =
+            Snapshot::build(vec![stored(1, Status::Running), stored(2, Status::Paused)], Default::default(), vec![]);
+        let mut known = Known::default();
+        known.exposures.insert(1, 10);
+        // Another node may have stored an exposure to the paused experiment: only the database knows.
+        assert!(!covers(&snapshot, "c", "reach", None, &known));
+        known.exposures.insert(2, 21);
+        assert!(covers(&snapshot, "c", "reach", None, &known));
     }
 
     #[test]

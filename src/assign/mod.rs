@@ -326,6 +326,14 @@ fn validate(index: usize, r: &AssignRequest, snapshot: &snapshot::Snapshot) -> V
     let mut problems = Vec::new();
     let mut problem =
         |field: &str, message: String| problems.push(json!({"index": index, "field": field, "message": message}));
+    let nul = |s: &str| s.contains('\0');
+    if nul(&r.customer_id)
+        || r.segment.as_deref().is_some_and(nul)
+        || r.attributes.iter().any(|(k, v)| nul(k) || v.as_str().is_some_and(nul))
+        || r.experiments.iter().flatten().any(|k| nul(k))
+    {
+        problem("", "text must not contain NUL characters (\\u0000)".into());
+    }
     if r.customer_id.trim().is_empty() || r.customer_id.len() > 200 {
         problem("customer_id", "customer_id must have 1 to 200 characters".into());
     }

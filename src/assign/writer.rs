@@ -130,11 +130,15 @@ fn merge(jobs: &[Job]) -> (Vec<CustomerUpdate>, Vec<NewExposure>) {
         }
     }
     let mut seen = HashSet::new();
-    let exposures = jobs
+    let mut exposures: Vec<NewExposure> = jobs
         .iter()
         .flat_map(|j| &j.exposures)
         .filter(|e| seen.insert((e.customer_id.as_str(), e.experiment_id)))
         .cloned()
         .collect();
+    // One lock order for every writer and for event ingestion (customer id order), so that
+    // concurrent transactions on the same customers wait for each other instead of deadlocking.
+    customers.sort_by(|a, b| a.customer_id.cmp(&b.customer_id));
+    exposures.sort_by(|a, b| (&a.customer_id, a.experiment_id).cmp(&(&b.customer_id, b.experiment_id)));
     (customers, exposures)
 }

@@ -150,6 +150,10 @@ impl Checker<'_> {
                 }
                 None
             }
+            Some(Value::String(s)) if s.contains('\0') => {
+                self.problem(field, "nul_character", format!("`{field}` must not contain NUL characters (\\u0000)"));
+                None
+            }
             Some(Value::String(s)) if !s.trim().is_empty() && s.chars().count() <= 200 => Some(s.clone()),
             Some(Value::String(_)) => {
                 self.problem(field, "invalid_length", format!("`{field}` must have 1 to 200 characters"));

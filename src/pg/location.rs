@@ -102,7 +102,19 @@ pub fn resolve(requested: &Path, run_as: Option<&RunAs>) -> Result<PathBuf, PgEr
                 fallback_parent.display()
             ))
         })?;
+    // The path is predictable and /var/tmp is world-writable: refuse a directory someone else made.
     if let Some(user) = run_as {
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::metadata(fallback_parent)
+            .map_err(PgError::io(format!("cannot inspect {}", fallback_parent.display())))?;
+        let ours = meta.uid() == nix::unistd::geteuid().as_raw() || meta.uid() == user.uid.as_raw();
+        if !ours || meta.mode() & 0o022 != 0 {
+            return Err(PgError::Directory(format!(
+                "{} exists but is not owned by root or {} (or is writable by others): refusing to use it for the embedded PostgreSQL. Remove it, or set STAGELAB_DATA_DIR or DATABASE_URL",
+                fallback_parent.display(),
+                user.name
+            )));
+        }
         if !user.can_use(fallback_parent) {
             return Err(PgError::Directory(format!(
                 "cannot use {} for the embedded PostgreSQL: {why}; the fallback {} is not usable either. Set STAGELAB_DATA_DIR or DATABASE_URL",

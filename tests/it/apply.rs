@@ -112,10 +112,11 @@ async fn a_started_experiment_keeps_its_variants_stage_and_goal() {
     apply::run(&pool, dir.path(), false, "t").await.unwrap();
 
     let refused = |text: &str| text.contains("has started");
-    let cases: [&[(&str, &str)]; 3] = [
+    let cases: [&[(&str, &str)]; 4] = [
         &[("key = \"points500\"", "key = \"points1000\""), ("variants.points500]", "variants.points1000]")],
         &[("stage = \"retention\"", "stage = \"nurture\"")],
         &[("status = \"running\"", "status = \"draft\"")],
+        &[("window_days = 60", "window_days = 60\nlayer = \"onboarding\"")],
     ];
     for edits in cases {
         let copy = experiments_copy();

@@ -247,6 +247,8 @@ async fn bad_credentials_and_bad_requests_get_the_envelope() {
         (json!({"customer_id": "c", "attributes": {"nested": {"a": 1}}}), "attributes"),
         (json!({"customer_id": "c", "segment": ""}), "segment"),
         (json!({"customer_id": "c", "experiments": [""]}), "experiments"),
+        (json!({"customer_id": "a\u{0}b"}), ""),
+        (json!({"customer_id": "c", "attributes": {"x": "\u{0}"}}), ""),
     ];
     for (request, field) in cases {
         let (status, answer) = app.post("/api/v1/assignments", &key, &request).await;

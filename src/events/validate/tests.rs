@@ -69,6 +69,7 @@ fn each_rule_rejects_with_field_and_reason() {
         (with(stage_event(), "id", json!("")), ("id", "invalid_length")),
         (with(stage_event(), "id", json!("x".repeat(201))), ("id", "invalid_length")),
         (with(stage_event(), "id", json!(7)), ("id", "wrong_kind")),
+        (with(stage_event(), "customer_id", json!("a\u{0}b")), ("customer_id", "nul_character")),
         (without(stage_event(), "customer_id"), ("customer_id", "missing")),
         (without(stage_event(), "type"), ("type", "missing")),
         (with(stage_event(), "type", json!("click")), ("type", "invalid_type")),
