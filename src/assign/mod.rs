@@ -225,7 +225,7 @@ impl Assigner {
         // Remember what is now known for sure: every stored exposure of these customers.
         let mut by_customer: HashMap<&str, Vec<(i64, i64)>> = HashMap::new();
         for ((customer, experiment), variant) in &stored {
-            by_customer.entry(customer.as_str()).or_default().push((*experiment, *variant));
+            by_customer.entry(customer.as_str()).or_default().push((*experiment, variant.variant_id));
         }
         for (i, mut known) in learned {
             let customer = &requests[i].customer_id;
@@ -242,15 +242,17 @@ impl Assigner {
                     .map(|d| {
                         let experiment = &d.experiment;
                         // A concurrent first exposure may have won: its variant is the answer.
-                        let variant = match stored.get(&(request.customer_id.clone(), experiment.id)) {
-                            Some(id) if !d.is_override => {
-                                experiment.variants.iter().position(|v| v.id == *id).unwrap_or(d.variant)
+                        let written = stored.get(&(request.customer_id.clone(), experiment.id));
+                        let variant = match written {
+                            Some(s) if !d.is_override => {
+                                experiment.variants.iter().position(|v| v.id == s.variant_id).unwrap_or(d.variant)
                             }
                             _ => d.variant,
                         };
                         let variant = &experiment.variants[variant];
                         self.metrics.assignments.with_label_values(&[&experiment.key, &variant.key]).inc();
-                        if d.new_exposure {
+                        // Count what the write actually inserted (not a stored exposure it found).
+                        if d.new_exposure && written.is_none_or(|s| s.new) {
                             self.metrics.exposures.with_label_values(&[&experiment.key, &variant.key]).inc();
                         }
                         Assignment {
@@ -312,10 +314,9 @@ fn stored_at_stage(
         .flatten()
         .filter(|e| wanted(&e.key))
         .filter_map(|e| {
-            let variant_id = stored.get(&(request.customer_id.clone(), e.id))?;
-            let variant = e.variants.iter().position(|v| v.id == *variant_id)?;
-            let new_exposure =
-                proposed.iter().any(|d| d.experiment.id == e.id && d.variant == variant && d.new_exposure);
+            let written = stored.get(&(request.customer_id.clone(), e.id))?;
+            let variant = e.variants.iter().position(|v| v.id == written.variant_id)?;
+            let new_exposure = written.new && proposed.iter().any(|d| d.experiment.id == e.id && d.new_exposure);
             Some(Decision { experiment: e.clone(), variant, new_exposure, is_override: false })
         })
         .collect()

@@ -93,13 +93,20 @@ async fn run(rx: Arc<Mutex<mpsc::Receiver<Job>>>, pool: Pool, metrics: Metrics) 
         if let Err(e) = &result {
             tracing::error!(error = %e, jobs = jobs.len(), "storing exposures failed");
         }
+        // A row inserted once is new for one request only, even when several asked for it.
+        let mut reported: HashSet<(String, i64)> = HashSet::new();
         for job in jobs {
             let answer = result.as_ref().map_err(Clone::clone).map(|stored| {
                 let mine: HashSet<&str> = job.ids.iter().map(String::as_str).collect();
+                let asked: HashSet<(&str, i64)> =
+                    job.exposures.iter().map(|e| (e.customer_id.as_str(), e.experiment_id)).collect();
                 stored
                     .iter()
                     .filter(|((customer, _), _)| mine.contains(customer.as_str()))
-                    .map(|(k, v)| (k.clone(), *v))
+                    .map(|(key, s)| {
+                        let new = s.new && asked.contains(&(key.0.as_str(), key.1)) && reported.insert(key.clone());
+                        (key.clone(), exposures::StoredExposure { new, ..*s })
+                    })
                     .collect()
             });
             let _ = job.reply.send(answer);

@@ -187,6 +187,16 @@ async fn concurrent_first_requests_for_one_customer_agree() {
     let mut conn = app.pool.get().await.unwrap();
     let welcome = experiments::find(&mut conn, "welcome-offer").await.unwrap().unwrap();
     assert_eq!(exposures::count_by_variant(&mut conn, welcome.id).await.unwrap().values().sum::<i64>(), 20);
+    // The metric counts first exposures, not the 160 answers.
+    let (_, metrics) = app.get("/metrics", None).await;
+    let counted: f64 = metrics
+        .as_str()
+        .unwrap()
+        .lines()
+        .filter(|l| l.starts_with("stagelab_exposures_total{experiment=\"welcome-offer\""))
+        .map(|l| l.rsplit(' ').next().unwrap().parse::<f64>().unwrap())
+        .sum();
+    assert_eq!(counted, 20.0);
 }
 
 #[tokio::test(flavor = "multi_thread")]

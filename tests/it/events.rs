@@ -170,6 +170,28 @@ async fn purchases_alone_give_a_lifecycle_that_assignment_uses() {
         body["assignments"].as_array().unwrap().iter().map(|a| a["experiment"].as_str().unwrap()).collect();
     assert!(experiments.iter().all(|e| *e == "second-purchase-coupon"), "{body}");
 
+    // The same order again (as an import under another id would send it) is not a second purchase.
+    let mut same_order = purchase("p1-again", "buyer", 30.0, "2026-11-02T10:00:00Z");
+    same_order["order_id"] = json!("o-1");
+    let mut first_order = purchase("p1b", "buyer", 30.0, "2026-11-02T10:00:00Z");
+    first_order["order_id"] = json!("o-1");
+    post(json!([first_order, same_order])).await;
+    assert_eq!(
+        customer_stage(&app, "buyer").await.0.as_deref(),
+        Some("retention"),
+        "p1 (no order id) and o-1 are two orders"
+    );
+    let mut only_once = purchase("q1", "single", 30.0, "2026-11-02T10:00:00Z");
+    only_once["order_id"] = json!("o-9");
+    let mut replayed = purchase("q1-import", "single", 30.0, "2026-11-02T10:00:00Z");
+    replayed["order_id"] = json!("o-9");
+    post(json!([only_once, replayed])).await;
+    assert_eq!(
+        customer_stage(&app, "single").await.0.as_deref(),
+        Some("acquisition"),
+        "one order sent twice is one purchase"
+    );
+
     post(json!([purchase("p2", "buyer", 55.0, "2026-11-12T10:00:00Z")])).await;
     assert_eq!(customer_stage(&app, "buyer").await.0.as_deref(), Some("retention"));
     post(json!([referral("f1", "buyer", "2026-11-15T10:00:00Z")])).await;

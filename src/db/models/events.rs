@@ -108,10 +108,17 @@ async fn update_stages(conn: &mut AsyncPgConnection, customers: &[String], lifec
         .bind::<Array<Text>, _>(customers)
         .execute(conn)
         .await?;
+    // Purchases count once per order (the same order may arrive from two sources, e.g. live and
+    // imported); a purchase without an order id is an order of its own.
     let rows: Vec<EvidenceRow> = diesel::sql_query(
-        "SELECT customer_id, event_type, stage, min(occurred_at) AS first_at, \
-                (array_agg(occurred_at ORDER BY occurred_at))[2] AS second_at \
-         FROM events WHERE customer_id = ANY($1) GROUP BY customer_id, event_type, stage",
+        "WITH proofs AS ( \
+           SELECT customer_id, event_type, stage, min(occurred_at) AS at FROM events \
+           WHERE customer_id = ANY($1) \
+           GROUP BY customer_id, event_type, stage, \
+                    CASE WHEN event_type = 'purchase' THEN coalesce(order_id, source || ':' || event_id) END) \
+         SELECT customer_id, event_type, stage, min(at) AS first_at, \
+                (array_agg(at ORDER BY at))[2] AS second_at \
+         FROM proofs GROUP BY customer_id, event_type, stage",
     )
     .bind::<Array<Text>, _>(customers)
     .load(conn)

@@ -61,6 +61,8 @@ struct StoredRow {
     experiment_id: i64,
     #[diesel(sql_type = BigInt)]
     variant_id: i64,
+    #[diesel(sql_type = Bool)]
+    new: bool,
 }
 
 /// A first exposure to store.
@@ -95,7 +97,16 @@ diesel::define_sql_function! {
 }
 
 /// Every stored exposure of some customers: (customer, experiment) → variant id.
-pub type Stored = HashMap<(String, i64), i64>;
+pub type Stored = HashMap<(String, i64), StoredExposure>;
+
+/// A stored exposure as a write reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoredExposure {
+    /// The variant.
+    pub variant_id: i64,
+    /// Inserted by this write (a first exposure), not found already stored.
+    pub new: bool,
+}
 
 /// Stores a batch atomically: merges customer attributes, inserts first exposures (an existing
 /// row wins a race), and returns every stored exposure of `customers` afterwards. Without
@@ -146,9 +157,9 @@ async fn insert_exposures(
            INSERT INTO exposures (customer_id, experiment_id, variant_id, is_override) \
            SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bool[]) \
            ON CONFLICT DO NOTHING RETURNING customer_id, experiment_id, variant_id) \
-         SELECT customer_id, experiment_id, variant_id FROM inserted \
+         SELECT customer_id, experiment_id, variant_id, true AS new FROM inserted \
          UNION ALL \
-         SELECT customer_id, experiment_id, variant_id FROM exposures WHERE customer_id = ANY($5::text[])",
+         SELECT customer_id, experiment_id, variant_id, false AS new FROM exposures WHERE customer_id = ANY($5::text[])",
     )
     .bind::<Array<Text>, _>(&new_customers)
     .bind::<Array<BigInt>, _>(&experiments)
@@ -157,7 +168,10 @@ async fn insert_exposures(
     .bind::<Array<Text>, _>(customers)
     .load(conn)
     .await?;
-    let mut stored: Stored = rows.into_iter().map(|r| ((r.customer_id, r.experiment_id), r.variant_id)).collect();
+    let mut stored: Stored = rows
+        .into_iter()
+        .map(|r| ((r.customer_id, r.experiment_id), StoredExposure { variant_id: r.variant_id, new: r.new }))
+        .collect();
     // A concurrent writer may have inserted one of our rows after this statement's snapshot was
     // taken: the insert then skips it and the SELECT cannot see it. A new statement can.
     let missing: Vec<&str> = new
@@ -171,7 +185,7 @@ async fn insert_exposures(
             .select((exposures::customer_id, exposures::experiment_id, exposures::variant_id))
             .load(conn)
             .await?;
-        stored.extend(raced.into_iter().map(|(c, e, v)| ((c, e), v)));
+        stored.extend(raced.into_iter().map(|(c, e, v)| ((c, e), StoredExposure { variant_id: v, new: false })));
     }
     Ok(stored)
 }
