@@ -6,6 +6,7 @@ use crate::assign::writer::ExposureWriter;
 use crate::assign::Assigner;
 use crate::config::Config;
 use crate::db::Pool;
+use crate::http::auth_limit::MissLimiter;
 use crate::http::metrics::Metrics;
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,6 +24,8 @@ pub struct AppState {
     pub cache: Arc<ConfigCache>,
     /// Assignment.
     pub assigner: Arc<Assigner>,
+    /// Caps database lookups of unknown API tokens.
+    pub key_misses: Arc<MissLimiter>,
 }
 
 /// How often definitions are reloaded when no change notification arrives.
@@ -41,6 +44,7 @@ impl AppState {
         let writer = ExposureWriter::start(pool.clone(), 2, 10_000, metrics.clone());
         let loader = FactsLoader::start(pool.clone(), 2, 10_000);
         let assigner = Arc::new(Assigner::new(cache.clone(), loader, writer, 200_000, metrics.clone()));
-        AppState { pool, config: Arc::new(config), metrics, cache, assigner }
+        let key_misses = Arc::new(MissLimiter::new(50));
+        AppState { pool, config: Arc::new(config), metrics, cache, assigner, key_misses }
     }
 }

@@ -42,6 +42,9 @@ impl FromRequest for ApiKey {
             if let Some(known) = state.cache.snapshot().keys.get(&hash) {
                 return Ok(ApiKey { id: known.id, name: known.name.clone(), role: known.role });
             }
+            if !state.key_misses.allow() {
+                return Err(ApiError::unauthorized("The API key is not valid (unknown or revoked)."));
+            }
             let mut conn = state.pool.get().await?;
             let found = api_keys::find_active_by_hash(&mut conn, &hash).await?;
             let found =

@@ -2,6 +2,7 @@
 
 pub mod assignments;
 pub mod auth;
+pub mod auth_limit;
 pub mod events;
 pub mod experiments;
 pub mod health;
