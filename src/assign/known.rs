@@ -85,43 +85,11 @@ mod tests {
 
     #[test]
     fn a_paused_experiment_without_a_known_exposure_is_not_covered() {
-        use crate::db::models::experiments::StoredExperiment;
-        use crate::domain::experiment::{ExperimentDef, MetricsDef, StatsOptions, Status, VariantDef};
-        let now = chrono::Utc::now();
-        let variant = |k: &str| VariantDef { key: k.into(), weight: 1.0, payload: serde_json::json!({}) };
-        let stored = |id: i64, status: Status| StoredExperiment {
-            id,
-            def: ExperimentDef {
-                key: format!("e{id}"),
-                name: String::new(),
-                hypothesis: String::new(),
-                stage: "reach".into(),
-                goal: "acquisition".into(),
-                window_days: 30,
-                traffic: 1.0,
-                layer: None,
-                targeting: None,
-                variants: vec![variant("a"), variant("b")],
-                metrics: MetricsDef {
-                    primary: "conversion".into(),
-                    secondary: vec![],
-                    guardrails: vec![],
-                    custom: vec![],
-                },
-                stats: StatsOptions::default(),
-                simulation: None,
-                overrides: Default::default(),
-                status,
-            },
-            salt: "s".into(),
-            variant_ids: vec![id * 10, id * 10 + 1],
-            managed_by: "code".into(),
-            source_file: None,
-            version: 1,
-            created_at: now,
-            updated_at: now,
-            started_at: Some(now),
-            stopped_at: None,
+        use crate::domain::experiment::Status;
+        let stored = |id: i64, status: Status| {
+            let mut e = crate::assign::fixtures::experiment(id, &format!("e{id}"), "reach", &[1.0, 1.0]);
+            e.def.status = status;
+            e
         };
         let snapshot =
             Snapshot::build(vec![stored(1, Status::Running), stored(2, Status::Paused)], Default::default(), vec![]);

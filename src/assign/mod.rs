@@ -7,6 +7,8 @@
 mod batch;
 pub mod bucket;
 pub mod decide;
+#[cfg(test)]
+mod fixtures;
 pub mod known;
 pub mod lookup;
 pub mod refresh;

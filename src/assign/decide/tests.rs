@@ -1,6 +1,5 @@
 use super::*;
 use crate::db::models::experiments::StoredExperiment;
-use crate::domain::experiment::{ExperimentDef, MetricsDef, StatsOptions, VariantDef};
 use crate::domain::lifecycle::{Lifecycle, Stage};
 use statrs::distribution::{ChiSquared, ContinuousCDF};
 
@@ -12,41 +11,7 @@ fn lifecycle(holdout: f64) -> Lifecycle {
 }
 
 fn experiment(id: i64, key: &str, weights: &[f64]) -> StoredExperiment {
-    let now = chrono::Utc::now();
-    let variants = weights
-        .iter()
-        .enumerate()
-        .map(|(i, w)| VariantDef { key: format!("v{i}"), weight: *w, payload: serde_json::json!({"i": i}) })
-        .collect();
-    StoredExperiment {
-        id,
-        def: ExperimentDef {
-            key: key.into(),
-            name: key.into(),
-            hypothesis: String::new(),
-            stage: "acquisition".into(),
-            goal: "retention".into(),
-            window_days: 30,
-            traffic: 1.0,
-            layer: None,
-            targeting: None,
-            variants,
-            metrics: MetricsDef { primary: "conversion".into(), secondary: vec![], guardrails: vec![], custom: vec![] },
-            stats: StatsOptions::default(),
-            simulation: None,
-            overrides: Default::default(),
-            status: Status::Running,
-        },
-        salt: format!("salt-{id}"),
-        variant_ids: (0..weights.len() as i64).map(|i| id * 100 + i).collect(),
-        managed_by: "code".into(),
-        source_file: None,
-        version: 1,
-        created_at: now,
-        updated_at: now,
-        started_at: Some(now),
-        stopped_at: None,
-    }
+    crate::assign::fixtures::experiment(id, key, "acquisition", weights)
 }
 
 fn snapshot(experiments: Vec<StoredExperiment>, holdout: f64) -> Snapshot {
