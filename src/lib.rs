@@ -8,6 +8,7 @@
 //! - [`pg`]: the embedded PostgreSQL cluster used when no `DATABASE_URL` is set;
 //! - [`domain`] and [`stats`]: pure code that knows nothing of HTTP or SQL.
 
+pub mod analysis;
 pub mod apply;
 pub mod assign;
 pub mod cli;
@@ -19,6 +20,7 @@ pub mod events;
 pub mod files;
 pub mod http;
 pub mod pg;
+pub mod report;
 pub mod startup;
 pub mod state;
 pub mod stats;

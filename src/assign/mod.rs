@@ -8,7 +8,7 @@ mod batch;
 pub mod bucket;
 pub mod decide;
 #[cfg(test)]
-mod fixtures;
+pub(crate) mod fixtures;
 pub mod known;
 pub mod lookup;
 pub mod refresh;

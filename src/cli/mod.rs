@@ -5,6 +5,7 @@ pub mod apply;
 pub mod import;
 pub mod keys;
 pub mod migrate;
+pub mod report;
 pub mod serve;
 pub mod stats;
 pub mod users;
@@ -66,6 +67,8 @@ pub enum Command {
     /// Manage admin UI users.
     #[command(subcommand)]
     Users(users::UsersCommand),
+    /// The analysis of one experiment (text, JSON or CSV).
+    Report(report::ReportArgs),
     /// Calculators on summary statistics (the same engine as the reports).
     Stats(stats::StatsArgs),
 }
@@ -112,6 +115,7 @@ pub fn main() -> ExitCode {
             Command::Import(args) => import::run(config, args).await,
             Command::Keys(cmd) => keys::run(config, cmd).await,
             Command::Users(cmd) => users::run(config, cmd).await,
+            Command::Report(args) => report::run(config, args).await,
             Command::Stats(_) => unreachable!("handled above"),
         }
     })

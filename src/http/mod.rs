@@ -1,5 +1,6 @@
 //! HTTP handlers, one file per action; each module exposes `configure`.
 
+pub mod assets;
 pub mod assignments;
 pub mod auth;
 pub mod auth_limit;
@@ -7,6 +8,7 @@ pub mod events;
 pub mod experiments;
 pub mod health;
 pub mod metrics;
+pub mod pages;
 
 use crate::errors::{self, ApiError};
 use actix_web::web;
@@ -29,7 +31,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(metrics::configure)
         .configure(experiments::configure)
         .configure(assignments::configure)
-        .configure(events::configure);
+        .configure(events::configure)
+        .configure(assets::configure)
+        .configure(pages::configure);
 }
 
 /// JSON extractor settings: size limit and enveloped errors.

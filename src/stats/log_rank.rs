@@ -21,28 +21,29 @@ pub struct LogRank {
 
 /// Log-rank test between `control` and `treatment` (lifelines' `logrank_test`).
 pub fn log_rank(control: &[Observation], treatment: &[Observation]) -> Defined<LogRank> {
-    let mut all: Vec<(f64, bool, bool)> = control
+    let mut all: Vec<(f64, bool, bool, f64)> = control
         .iter()
-        .map(|o| (o.duration(), o.event(), true))
-        .chain(treatment.iter().map(|o| (o.duration(), o.event(), false)))
+        .map(|o| (o.duration(), o.event(), true, o.count() as f64))
+        .chain(treatment.iter().map(|o| (o.duration(), o.event(), false, o.count() as f64)))
         .collect();
     all.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let (mut n_a, mut n) = (control.len() as f64, all.len() as f64);
+    let units = |obs: &[Observation]| obs.iter().map(|o| o.count() as f64).sum::<f64>();
+    let (mut n_a, mut n) = (units(control), units(control) + units(treatment));
     let (mut observed, mut expected, mut variance) = (0u64, 0.0f64, 0.0f64);
     let mut i = 0;
     while i < all.len() {
         let t = all[i].0;
         let (mut d, mut d_a, mut left, mut left_a) = (0.0, 0u64, 0.0, 0.0);
         while i < all.len() && all[i].0 == t {
-            let (_, event, is_a) = all[i];
-            left += 1.0;
+            let (_, event, is_a, count) = all[i];
+            left += count;
             if is_a {
-                left_a += 1.0;
+                left_a += count;
             }
             if event {
-                d += 1.0;
+                d += count;
                 if is_a {
-                    d_a += 1;
+                    d_a += count as u64;
                 }
             }
             i += 1;
@@ -82,6 +83,11 @@ mod tests {
         assert!(r.p_value < 0.01, "{r:?}");
         let same = log_rank(&obs(&fast), &obs(&fast)).unwrap();
         assert!(same.p_value > 0.99);
+        let o = |d: f64, e: bool, c: u64| Observation::grouped(d, e, c).unwrap();
+        let grouped_slow: Vec<Observation> = slow.iter().map(|&(d, e)| o(d, e, 1)).collect();
+        let fast_grouped = [o(1.0, true, 15), o(1.0, true, 0)];
+        let fast_single: Vec<Observation> = (0..15).map(|_| o(1.0, true, 1)).collect();
+        assert_eq!(log_rank(&grouped_slow, &fast_grouped), log_rank(&obs(&slow), &fast_single));
         let none = log_rank(&obs(&[(1.0, false)]), &obs(&[(2.0, false)]));
         assert_eq!(none, Err(Undefined::ZeroVariance));
         assert!(Observation::new(-1.0, true).is_err());

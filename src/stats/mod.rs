@@ -64,7 +64,7 @@ pub use frequentist::{fixed_horizon, fixed_horizon_both, Scale};
 pub use kaplan_meier::{kaplan_meier, KaplanMeier, KmPoint, Observation};
 pub use log_rank::{log_rank, LogRank};
 pub use mean::{Mean, MeanAccumulator};
-pub use power::{days_needed, power_at, sample_size, Mde, SampleSize};
+pub use power::{days_needed, power_at, sample_size, sample_size_mean, Mde, SampleSize};
 pub use proportion::Proportion;
 pub use result::{Effect, Interval, Undefined};
 pub use sequential::{sequential, Tuning};

@@ -66,6 +66,37 @@ pub fn sample_size(baseline: f64, mde: Mde, alpha: Alpha, power: f64, variants: 
     Ok(SampleSize { per_variant, total: per_variant * u64::from(variants) })
 }
 
+/// Units per variant for a mean metric with per-unit standard deviation `sd`, to detect a shift
+/// of `mde` (absolute, or relative to `mean`): n = (z₁₋α/₂ + z_power)² · 2σ² / d², rounded up
+/// (the normal approximation of the two-sample test with equal variances).
+pub fn sample_size_mean(
+    mean: f64,
+    sd: f64,
+    mde: Mde,
+    alpha: Alpha,
+    power: f64,
+    variants: u32,
+) -> Result<SampleSize, StatsError> {
+    let power = check_power(power)?;
+    if variants < 2 {
+        return Err(StatsError::TooFew { what: "variants", min: 2, got: variants as usize });
+    }
+    if !(sd.is_finite() && sd > 0.0) {
+        return Err(StatsError::OutOfRange { what: "standard deviation", range: "(0, ∞)", value: sd });
+    }
+    let d = match mde {
+        Mde::Absolute(d) => d,
+        Mde::Relative(r) => r * mean,
+    };
+    if !(d.is_finite() && d != 0.0) {
+        return Err(StatsError::InvalidEffect { mde: d, rate: mean + d });
+    }
+    let z = norm_ppf(1.0 - alpha.get() / 2.0) + norm_ppf(power);
+    let n = z * z * 2.0 * sd * sd / (d * d);
+    let per_variant = (n - 1e-9 * n).ceil().max(1.0) as u64;
+    Ok(SampleSize { per_variant, total: per_variant * u64::from(variants) })
+}
+
 /// Power of the two-sided test with `n` units per variant (both tails counted).
 pub fn power_at(baseline: f64, mde: Mde, alpha: Alpha, n: u64) -> Result<f64, StatsError> {
     let (p1, p2) = rates(baseline, mde)?;
@@ -103,6 +134,17 @@ mod tests {
         let r = sample_size(0.10, Mde::Relative(0.1), Alpha::default(), 0.8, 3).unwrap();
         assert_eq!(r.per_variant, 14_749);
         assert_eq!(r.total, 3 * 14_749);
+    }
+
+    #[test]
+    fn textbook_sample_size_for_means() {
+        // σ = 1, d = 0.5: (1.959964 + 0.841621)² · 2 / 0.25 = 62.79 → 63 per group.
+        let s = sample_size_mean(10.0, 1.0, Mde::Absolute(0.5), Alpha::default(), 0.8, 2).unwrap();
+        assert_eq!((s.per_variant, s.total), (63, 126));
+        let r = sample_size_mean(10.0, 1.0, Mde::Relative(0.05), Alpha::default(), 0.8, 3).unwrap();
+        assert_eq!((r.per_variant, r.total), (63, 189));
+        assert!(sample_size_mean(10.0, 0.0, Mde::Relative(0.05), Alpha::default(), 0.8, 2).is_err());
+        assert!(sample_size_mean(0.0, 1.0, Mde::Relative(0.05), Alpha::default(), 0.8, 2).is_err());
     }
 
     #[test]

@@ -14,3 +14,4 @@ mod events;
 mod health;
 mod import;
 mod migrations;
+mod results;

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod events;
 pub mod experiments;
 pub mod exposures;
+pub mod results;
 pub mod settings;
 pub mod stages;
 pub mod users;

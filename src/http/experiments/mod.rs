@@ -3,10 +3,11 @@
 
 mod get;
 mod list;
+pub(crate) mod results;
 
 use actix_web::web;
 
 /// Registers the routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(list::list).service(get::get);
+    cfg.service(list::list).service(results::json).service(results::csv).service(get::get);
 }

@@ -1,0 +1,34 @@
+//! Loading what a report needs and building it.
+
+use super::{build, Input, Report, PRE_PERIOD_DAYS};
+use crate::db::models::results::{self, ResultsQuery};
+use crate::db::models::{experiments, stages};
+use crate::domain::experiment::Status;
+use chrono::{DateTime, Utc};
+use diesel::QueryResult;
+use diesel_async::AsyncPgConnection;
+
+/// The report of experiment `key` as of `now`; `None` when there is no such experiment.
+pub async fn compute(conn: &mut AsyncPgConnection, key: &str, now: DateTime<Utc>) -> QueryResult<Option<Report>> {
+    let Some(experiment) = experiments::find(conn, key).await? else { return Ok(None) };
+    let lifecycle = stages::load(conn).await?;
+    let def = &experiment.def;
+    let stage_ids: Vec<String> = lifecycle.stages.iter().map(|s| s.id.clone()).collect();
+    let position = |id: &Option<String>| id.as_deref().and_then(|id| lifecycle.position(id)).map(|p| p as i32 + 1);
+    let query = ResultsQuery {
+        experiment_id: experiment.id,
+        window_days: def.window_days,
+        now,
+        stopped: def.status == Status::Stopped,
+        stages: &stage_ids,
+        goal_position: lifecycle.position(&def.goal).map_or(i32::MAX, |p| p as i32 + 1),
+        first_purchase: position(&lifecycle.rules.first_purchase),
+        repeat_purchase: position(&lifecycle.rules.repeat_purchase),
+        referral: position(&lifecycle.rules.referral),
+        winsorize: def.stats.winsorize,
+        custom: def.metrics.custom.iter().map(|m| (m.event.clone(), m.stage.clone())).collect(),
+        pre_days: PRE_PERIOD_DAYS,
+    };
+    let aggregates = results::aggregate(conn, &query).await?;
+    Ok(Some(build(&Input { experiment: &experiment, lifecycle: &lifecycle, aggregates: &aggregates, now })))
+}

@@ -1,0 +1,42 @@
+//! `GET /api/v1/experiments/{key}/results` (JSON, CONTRACT §5) and `…/results.csv`.
+
+use crate::analysis::{self, Report};
+use crate::errors::ApiError;
+use crate::http::auth::AdminKey;
+use crate::state::AppState;
+use actix_web::http::header;
+use actix_web::{get, web, HttpResponse};
+
+/// Computes the report of `key` now, or 404.
+pub(crate) async fn report_of(state: &AppState, key: &str) -> Result<Report, ApiError> {
+    let mut conn = state.pool.get().await?;
+    let report = analysis::compute(&mut conn, key, chrono::Utc::now()).await?;
+    report.ok_or_else(|| ApiError::not_found(format!("No experiment with key {key:?}.")))
+}
+
+#[get("/api/v1/experiments/{key}/results")]
+#[tracing::instrument(skip_all, fields(experiment.key = %path))]
+pub(super) async fn json(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    _key: AdminKey,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(report_of(&state, &path).await?))
+}
+
+#[get("/api/v1/experiments/{key}/results.csv")]
+#[tracing::instrument(skip_all, fields(experiment.key = %path))]
+pub(super) async fn csv(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    _key: AdminKey,
+) -> Result<HttpResponse, ApiError> {
+    let report = report_of(&state, &path).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{}-results.csv\"", report.experiment),
+        ))
+        .body(crate::report::csv::render(&report)))
+}
