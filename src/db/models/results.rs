@@ -175,7 +175,10 @@ pub async fn aggregate(conn: &mut AsyncPgConnection, q: &ResultsQuery<'_>) -> Qu
         .build_transaction()
         .read_only()
         .run(async |conn| {
+            // Hash tables of a million customers; JIT compilation of this many expressions costs
+            // more (seconds) than it saves.
             diesel::sql_query("SET LOCAL work_mem = '256MB'").execute(conn).await?;
+            diesel::sql_query("SET LOCAL jit = off").execute(conn).await?;
             diesel::sql_query(include_str!("results.sql"))
                 .bind::<BigInt, _>(q.experiment_id)
                 .bind::<Integer, _>(q.window_days)
