@@ -25,3 +25,4 @@ pub mod startup;
 pub mod state;
 pub mod stats;
 pub mod telemetry;
+pub mod templates;

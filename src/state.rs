@@ -8,6 +8,7 @@ use crate::config::Config;
 use crate::db::Pool;
 use crate::http::auth_limit::MissLimiter;
 use crate::http::metrics::Metrics;
+use crate::http::ui::limit::LoginLimiter;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -26,6 +27,8 @@ pub struct AppState {
     pub assigner: Arc<Assigner>,
     /// Caps database lookups of unknown API tokens.
     pub key_misses: Arc<MissLimiter>,
+    /// Failed UI logins per address and e-mail.
+    pub login_limit: Arc<LoginLimiter>,
 }
 
 /// How often definitions are reloaded when no change notification arrives.
@@ -45,6 +48,7 @@ impl AppState {
         let loader = FactsLoader::start(pool.clone(), 2, 10_000);
         let assigner = Arc::new(Assigner::new(cache.clone(), loader, writer, 200_000, metrics.clone()));
         let key_misses = Arc::new(MissLimiter::new(50));
-        AppState { pool, config: Arc::new(config), metrics, cache, assigner, key_misses }
+        let login_limit = Arc::new(LoginLimiter::default());
+        AppState { pool, config: Arc::new(config), metrics, cache, assigner, key_misses, login_limit }
     }
 }

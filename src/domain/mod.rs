@@ -5,4 +5,5 @@ pub mod experiment;
 pub mod key;
 pub mod lifecycle;
 pub mod password;
+pub mod session;
 pub mod targeting;

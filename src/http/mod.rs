@@ -8,7 +8,7 @@ pub mod events;
 pub mod experiments;
 pub mod health;
 pub mod metrics;
-pub mod pages;
+pub mod ui;
 
 use crate::errors::{self, ApiError};
 use actix_web::web;
@@ -33,7 +33,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(assignments::configure)
         .configure(events::configure)
         .configure(assets::configure)
-        .configure(pages::configure);
+        .configure(ui::configure);
 }
 
 /// JSON extractor settings: size limit and enveloped errors.

@@ -1,43 +1,10 @@
-//! The HTML report page: a minijinja template with the charts rendered on the server.
+//! The HTML report page: the report template with the charts rendered on the server.
 
-use crate::analysis::format;
-use crate::analysis::report::{Kind, Report};
-use minijinja::{Environment, Value};
-use std::sync::LazyLock;
+use crate::analysis::report::Report;
+use minijinja::Value;
 
-/// The templates, compiled into the binary so the service runs from any directory.
-const TEMPLATES: [(&str, &str); 2] = [
-    ("base.html", include_str!("../../templates/base.html")),
-    ("report.html", include_str!("../../templates/report.html")),
-];
-
-static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
-    let mut env = Environment::new();
-    for (name, source) in TEMPLATES {
-        // The templates are part of the binary; a syntax error fails the test suite.
-        if let Err(e) = env.add_template(name, source) {
-            tracing::error!(template = name, error = %e, "template does not compile");
-        }
-    }
-    env.add_filter("pct", |x: f64| format::percent(x));
-    env.add_filter("signed_pct", |x: f64| format::signed_percent(x));
-    env.add_filter("pvalue", |x: f64| format::p_value(x));
-    env.add_filter("value", |x: f64, kind: String| {
-        format::value(if kind == "proportion" { Kind::Proportion } else { Kind::Mean }, x)
-    });
-    env.add_filter("signed", |x: f64, kind: String| {
-        format::signed(if kind == "proportion" { Kind::Proportion } else { Kind::Mean }, x)
-    });
-    env
-});
-
-/// The shared template environment (other pages add their templates here too).
-pub fn environment() -> &'static Environment<'static> {
-    &ENV
-}
-
-/// The report page.
-pub fn render(report: &Report) -> Result<String, minijinja::Error> {
+/// The report's page context: the report, its four SVG charts and per-variant goal shares.
+pub fn context(report: &Report) -> Value {
     let keys: Vec<String> = report.exposures.variants.iter().map(|v| v.variant.clone()).collect();
     let charts = minijinja::context! {
         forest => Value::from_safe_string(super::svg::forest(&report.metrics)),
@@ -47,10 +14,15 @@ pub fn render(report: &Report) -> Result<String, minijinja::Error> {
     };
     let reached: Vec<f64> =
         report.time_to_goal.variants.iter().map(|v| v.curve.last().map_or(0.0, |p| 1.0 - p.survival)).collect();
-    ENV.get_template("report.html")?.render(minijinja::context! {
+    minijinja::context! {
         title => format!("{} — results", report.name),
         r => Value::from_serialize(report),
         charts,
         reached,
-    })
+    }
+}
+
+/// The whole report page, without the signed-in user's navigation (for tests and exports).
+pub fn render(report: &Report) -> Result<String, minijinja::Error> {
+    crate::templates::render("report.html", context(report))
 }

@@ -43,7 +43,13 @@ async fn revoked_keys_are_refused() {
     let mut conn = app.pool.get().await.unwrap();
     let keys = stagelab::db::models::api_keys::list(&mut conn).await.unwrap();
     assert!(stagelab::db::models::api_keys::revoke(&mut conn, keys[0].id).await.unwrap());
-    let (status, body) = app.get("/api/v1/experiments", Some(&admin)).await;
+    // The in-memory key table follows the change notification within moments.
+    let started = std::time::Instant::now();
+    let (mut status, mut body) = app.get("/api/v1/experiments", Some(&admin)).await;
+    while status == 200 && started.elapsed() < std::time::Duration::from_secs(10) {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        (status, body) = app.get("/api/v1/experiments", Some(&admin)).await;
+    }
     assert_eq!(status, 401);
     assert_envelope(&body, "unauthorized");
 }

@@ -15,3 +15,4 @@ mod health;
 mod import;
 mod migrations;
 mod results;
+mod ui;

@@ -2,10 +2,12 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod customers;
 pub mod events;
 pub mod experiments;
 pub mod exposures;
 pub mod results;
+pub mod sessions;
 pub mod settings;
 pub mod stages;
 pub mod users;

@@ -120,10 +120,11 @@ impl Svg {
         self
     }
 
-    /// The finished document.
+    /// The finished document. Text classes (`axis`, `label`, `muted`) are styled by the page's
+    /// stylesheet: no inline styles, so a strict Content-Security-Policy holds.
     pub fn finish(&self) -> String {
         format!(
-            r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-label="{t}" font-family="system-ui, sans-serif" font-size="12"><title>{t}</title><style>.axis{{fill:#4b5563;font-size:11px}}.label{{fill:#111827}}.muted{{fill:#6b7280;font-size:11px}}</style>{body}</svg>"#,
+            r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-label="{t}" font-family="system-ui, sans-serif" font-size="12"><title>{t}</title>{body}</svg>"#,
             w = self.width,
             h = self.height,
             t = escape(&self.title),

@@ -1,0 +1,10 @@
+//! `customers`: what the dashboard reads about them.
+
+use crate::db::schema::customers;
+use diesel::{QueryDsl, QueryResult};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+/// Customers per current stage (`None`: no stage proven yet).
+pub async fn stage_counts(conn: &mut AsyncPgConnection) -> QueryResult<Vec<(Option<String>, i64)>> {
+    customers::table.group_by(customers::stage).select((customers::stage, diesel::dsl::count_star())).load(conn).await
+}

@@ -1,0 +1,76 @@
+//! `GET /`: the lifecycle dashboard: customers per stage now, and the running experiments at each
+//! stage with their primary metric's current verdict.
+
+use super::error::UiError;
+use super::page;
+use super::session::Session;
+use crate::analysis::report::Outcome;
+use crate::db::models::{customers, experiments, stages};
+use crate::domain::experiment::Status;
+use crate::state::AppState;
+use actix_web::{get, web, HttpResponse};
+use serde::Serialize;
+
+#[derive(Serialize)]
+struct StageView {
+    id: String,
+    name: String,
+    customers: i64,
+    share: Option<f64>,
+    experiments: Vec<ExperimentView>,
+}
+
+#[derive(Serialize)]
+struct ExperimentView {
+    key: String,
+    name: String,
+    status: Status,
+    goal: String,
+    exposed: u64,
+    headline: Option<String>,
+    outcome: Option<Outcome>,
+}
+
+#[get("/")]
+pub(super) async fn dashboard(state: web::Data<AppState>, session: Session) -> Result<HttpResponse, UiError> {
+    let mut conn = state.pool.get().await?;
+    let lifecycle = stages::load(&mut conn).await?;
+    let counts = customers::stage_counts(&mut conn).await?;
+    let total: i64 = counts.iter().map(|(_, n)| n).sum();
+    let all = experiments::load_all(&mut conn).await?;
+    let now = chrono::Utc::now();
+    let mut views = Vec::new();
+    for stage in &lifecycle.stages {
+        let n = counts.iter().find(|(s, _)| s.as_deref() == Some(&stage.id)).map_or(0, |(_, n)| *n);
+        let mut list = Vec::new();
+        for e in
+            all.iter().filter(|e| e.def.stage == stage.id && matches!(e.def.status, Status::Running | Status::Paused))
+        {
+            let report = crate::analysis::compute(&mut conn, &e.def.key, now).await?;
+            let verdict = report.as_ref().and_then(|r| r.verdicts.first().cloned());
+            list.push(ExperimentView {
+                key: e.def.key.clone(),
+                name: e.def.name.clone(),
+                status: e.def.status,
+                goal: e.def.goal.clone(),
+                exposed: report.as_ref().map_or(0, |r| r.exposures.total),
+                headline: verdict.as_ref().map(|v| v.text.clone()),
+                outcome: verdict.map(|v| v.outcome),
+            });
+        }
+        views.push(StageView {
+            id: stage.id.clone(),
+            name: stage.name.clone(),
+            customers: n,
+            share: (total > 0).then(|| n as f64 / total as f64),
+            experiments: list,
+        });
+    }
+    let html = crate::templates::render(
+        "dashboard.html",
+        minijinja::context! {
+            title => "Dashboard", nav => "dashboard", user => &session, csrf_token => &session.csrf_token, stages => views,
+        },
+    )?;
+    Ok(page(html))
+}

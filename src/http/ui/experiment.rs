@@ -1,0 +1,35 @@
+//! `GET /experiments/{key}`: an experiment's definition and its live results' headline and charts.
+
+use super::error::UiError;
+use super::page;
+use super::session::Session;
+use crate::db::models::experiments;
+use crate::state::AppState;
+use actix_web::{get, web, HttpResponse};
+use minijinja::Value;
+
+#[get("/experiments/{key}")]
+pub(super) async fn detail(
+    state: web::Data<AppState>,
+    session: Session,
+    path: web::Path<String>,
+) -> Result<HttpResponse, UiError> {
+    let key = path.into_inner();
+    let mut conn = state.pool.get().await?;
+    let not_found = || UiError::NotFound(format!("There is no experiment with key {key:?}."));
+    let experiment = experiments::find(&mut conn, &key).await?.ok_or_else(not_found)?;
+    let report = crate::analysis::compute(&mut conn, &key, chrono::Utc::now()).await?.ok_or_else(not_found)?;
+    let keys: Vec<String> = report.exposures.variants.iter().map(|v| v.variant.clone()).collect();
+    let charts = minijinja::context! {
+        forest => Value::from_safe_string(crate::report::svg::forest(&report.metrics)),
+        cumulative => Value::from_safe_string(crate::report::svg::cumulative_conversion(&report.progress.daily, &keys)),
+    };
+    let html = crate::templates::render(
+        "experiment.html",
+        minijinja::context! {
+            title => &experiment.def.name, nav => "experiments", user => &session, csrf_token => &session.csrf_token,
+            experiment => Value::from_serialize(&experiment), r => Value::from_serialize(&report), charts,
+        },
+    )?;
+    Ok(page(html))
+}

@@ -1,0 +1,73 @@
+//! Login attempts are rate-limited per client address and per e-mail: after `MAX_FAILURES`
+//! failures within `WINDOW`, further attempts are refused until the window has passed.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Failures allowed per window.
+pub const MAX_FAILURES: usize = 5;
+/// The window.
+pub const WINDOW: Duration = Duration::from_secs(15 * 60);
+/// Keys tracked at most (oldest are dropped beyond this).
+const MAX_KEYS: usize = 10_000;
+
+/// Failed login attempts by key (`ip:<addr>` and `email:<address>`).
+#[derive(Debug, Default)]
+pub struct LoginLimiter {
+    failures: Mutex<HashMap<String, Vec<Instant>>>,
+}
+
+impl LoginLimiter {
+    /// Whether any of `keys` has used up its failures.
+    pub fn blocked(&self, keys: &[String], now: Instant) -> bool {
+        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        keys.iter().any(|k| {
+            map.get_mut(k).is_some_and(|times| {
+                times.retain(|t| now.duration_since(*t) < WINDOW);
+                times.len() >= MAX_FAILURES
+            })
+        })
+    }
+
+    /// Records a failure for each of `keys`.
+    pub fn fail(&self, keys: &[String], now: Instant) {
+        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() > MAX_KEYS {
+            map.retain(|_, times| times.last().is_some_and(|t| now.duration_since(*t) < WINDOW));
+        }
+        for k in keys {
+            map.entry(k.clone()).or_default().push(now);
+        }
+    }
+
+    /// Forgets the failures of `keys` (after a successful login).
+    pub fn succeed(&self, keys: &[String]) {
+        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        for k in keys {
+            map.remove(k);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blocks_after_five_failures_until_the_window_passes() {
+        let l = LoginLimiter::default();
+        let keys = vec!["ip:1".to_string()];
+        let t = Instant::now();
+        for _ in 0..MAX_FAILURES {
+            assert!(!l.blocked(&keys, t));
+            l.fail(&keys, t);
+        }
+        assert!(l.blocked(&keys, t));
+        assert!(!l.blocked(&["ip:2".to_string()], t));
+        assert!(!l.blocked(&keys, t + WINDOW + Duration::from_secs(1)));
+        l.fail(&keys, t);
+        l.succeed(&keys);
+        assert!(!l.blocked(&keys, t));
+    }
+}

@@ -1,0 +1,41 @@
+//! `GET /experiments/{key}/report`: the printable HTML report with server-rendered charts, for a
+//! signed-in user (or an admin API key, for scripts).
+
+use super::error::UiError;
+use super::page;
+use super::session::Session;
+use crate::http::auth::AdminKey;
+use crate::state::AppState;
+use actix_web::{get, web, FromRequest, HttpRequest, HttpResponse};
+
+#[get("/experiments/{key}/report")]
+#[tracing::instrument(skip_all, fields(experiment.key = %path))]
+pub(super) async fn report(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, UiError> {
+    let session = match Session::extract(&req).await {
+        Ok(s) => Some(s),
+        Err(UiError::Login(next)) => {
+            // Scripts may fetch the page with an admin key instead of a login.
+            if req.headers().contains_key(actix_web::http::header::AUTHORIZATION) {
+                AdminKey::extract(&req).await.map_err(|e| UiError::Forbidden(e.message))?;
+                None
+            } else {
+                return Err(UiError::Login(next));
+            }
+        }
+        Err(e) => return Err(e),
+    };
+    let key = path.into_inner();
+    let mut conn = state.pool.get().await?;
+    let report = crate::analysis::compute(&mut conn, &key, chrono::Utc::now())
+        .await?
+        .ok_or_else(|| UiError::NotFound(format!("There is no experiment with key {key:?}.")))?;
+    let mut context = crate::report::html::context(&report);
+    if let Some(s) = &session {
+        context = minijinja::context! { user => s, csrf_token => &s.csrf_token, nav => "experiments", ..context };
+    }
+    Ok(page(crate::templates::render("report.html", context)?))
+}

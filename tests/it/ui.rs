@@ -1,0 +1,193 @@
+//! The admin UI: login with CSRF and rate limiting, sessions, pages, security headers, logout.
+
+use crate::support::{shipped_experiments, TestApp};
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use reqwest::redirect::Policy;
+use stagelab::db::models::users;
+use stagelab::domain::key::KeyRole;
+use stagelab::domain::password;
+
+const PASSWORD: &str = "correct horse battery";
+
+struct Browser {
+    client: reqwest::Client,
+    base: String,
+    cookies: Vec<(String, String)>,
+}
+
+impl Browser {
+    fn new(app: &TestApp) -> Browser {
+        let client = reqwest::Client::builder().redirect(Policy::none()).build().unwrap();
+        Browser { client, base: app.address.clone(), cookies: Vec::new() }
+    }
+
+    fn remember(&mut self, response: &reqwest::Response) {
+        for value in response.headers().get_all(SET_COOKIE) {
+            let pair = value.to_str().unwrap().split(';').next().unwrap();
+            let (name, value) = pair.split_once('=').unwrap();
+            self.cookies.retain(|(n, _)| n != name);
+            if !value.is_empty() {
+                self.cookies.push((name.to_string(), value.to_string()));
+            }
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies.iter().map(|(n, v)| format!("{n}={v}")).collect::<Vec<_>>().join("; ")
+    }
+
+    async fn get(&mut self, path: &str) -> (u16, String, reqwest::header::HeaderMap) {
+        let r =
+            self.client.get(format!("{}{path}", self.base)).header(COOKIE, self.cookie_header()).send().await.unwrap();
+        self.remember(&r);
+        let (status, headers) = (r.status().as_u16(), r.headers().clone());
+        (status, r.text().await.unwrap(), headers)
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> (u16, String, reqwest::header::HeaderMap) {
+        let r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header(COOKIE, self.cookie_header())
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        self.remember(&r);
+        let (status, headers) = (r.status().as_u16(), r.headers().clone());
+        (status, r.text().await.unwrap(), headers)
+    }
+
+    /// The value of a hidden `csrf_token` field in `html`.
+    fn csrf(html: &str) -> String {
+        let at =
+            html.find("name=\"csrf_token\" value=\"").expect("a csrf field") + "name=\"csrf_token\" value=\"".len();
+        html[at..at + 64].to_string()
+    }
+
+    async fn login(&mut self, email: &str, password: &str) -> (u16, String, reqwest::header::HeaderMap) {
+        let (_, html, _) = self.get("/login").await;
+        let csrf = Self::csrf(&html);
+        self.post(
+            "/login",
+            &[("email", email), ("password", password), ("csrf_token", &csrf), ("next", "/experiments")],
+        )
+        .await
+    }
+}
+
+async fn app_with_user(role: &str) -> TestApp {
+    let app = TestApp::spawn().await;
+    app.apply(&shipped_experiments()).await;
+    let hash = password::hash(PASSWORD).unwrap();
+    let mut conn = app.pool.get().await.unwrap();
+    users::insert(&mut conn, &users::NewUser { email: "ana@example.com", password_hash: &hash, role }).await.unwrap();
+    app
+}
+
+#[tokio::test]
+async fn pages_need_a_login_and_show_the_lifecycle_after_it() {
+    let app = app_with_user("viewer").await;
+    let mut b = Browser::new(&app);
+    let (status, _, headers) = b.get("/").await;
+    assert_eq!(status, 303);
+    assert_eq!(headers[LOCATION], "/login?next=/");
+    let (status, html, headers) = b.get("/login").await;
+    assert_eq!(status, 200);
+    assert!(headers["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert!(html.contains("<form method=\"post\" action=\"/login\""));
+
+    let (status, _, headers) = b.login("Ana@Example.com", PASSWORD).await;
+    assert_eq!(status, 303);
+    assert_eq!(headers[LOCATION], "/experiments");
+    let set_cookie = headers.get_all(SET_COOKIE).iter().map(|v| v.to_str().unwrap().to_string()).collect::<Vec<_>>();
+    let session = set_cookie.iter().find(|c| c.starts_with("stagelab_session=")).expect("a session cookie");
+    assert!(session.contains("HttpOnly") && session.contains("SameSite=Strict"), "{session}");
+
+    let (status, html, _) = b.get("/").await;
+    assert_eq!(status, 200);
+    for stage in ["Reach", "Acquisition", "Retention", "Advocacy"] {
+        assert!(html.contains(stage), "{stage} missing");
+    }
+    assert!(html.contains("Second-purchase coupon"));
+    let (status, html, _) = b.get("/experiments?status=running&stage=acquisition").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("second-purchase-coupon") && !html.contains("welcome-offer"));
+    let (status, html, _) = b.get("/experiments/second-purchase-coupon").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("No results yet") && html.contains("coupon10"));
+    let (status, html, _) = b.get("/experiments/second-purchase-coupon/report").await;
+    assert_eq!(status, 200);
+    assert_eq!(html.matches("<svg").count(), 4);
+    let (status, html, _) = b.get("/experiments/nope").await;
+    assert_eq!(status, 404);
+    assert!(html.contains("Not found"));
+}
+
+#[tokio::test]
+async fn a_failed_login_says_so_and_attempts_are_limited() {
+    let app = app_with_user("editor").await;
+    let mut b = Browser::new(&app);
+    let (status, html, _) = b.login("ana@example.com", "wrong password").await;
+    assert_eq!(status, 401);
+    assert!(html.contains("Wrong e-mail or password.") && html.contains("value=\"ana@example.com\""));
+    let (status, _, _) = b.login("nobody@example.com", "wrong password").await;
+    assert_eq!(status, 401);
+    for _ in 0..3 {
+        b.login("ana@example.com", "wrong password").await;
+    }
+    // Five failures from this address: even the right password is refused now.
+    let (status, html, _) = b.login("ana@example.com", PASSWORD).await;
+    assert_eq!(status, 429);
+    assert!(html.contains("Too many failed attempts"));
+}
+
+#[tokio::test]
+async fn forms_without_the_csrf_token_are_rejected() {
+    let app = app_with_user("admin").await;
+    let mut b = Browser::new(&app);
+    b.get("/login").await;
+    let (status, html, _) = b
+        .post("/login", &[("email", "ana@example.com"), ("password", PASSWORD), ("csrf_token", &"0".repeat(64))])
+        .await;
+    assert_eq!(status, 403);
+    assert!(html.contains("Form expired"));
+    let (status, _, _) = b.login("ana@example.com", PASSWORD).await;
+    assert_eq!(status, 303);
+    let (status, _, _) = b.post("/logout", &[("csrf_token", "forged")]).await;
+    assert_eq!(status, 403);
+    let (_, html, _) = b.get("/").await;
+    let csrf = Browser::csrf(&html);
+    let (status, _, headers) = b.post("/logout", &[("csrf_token", &csrf)]).await;
+    assert_eq!((status, headers[LOCATION].to_str().unwrap()), (303, "/login"));
+    let (status, _, _) = b.get("/").await;
+    assert_eq!(status, 303, "the session must be gone");
+}
+
+#[tokio::test]
+async fn the_report_page_takes_a_login_or_an_admin_key() {
+    let app = app_with_user("viewer").await;
+    let mut b = Browser::new(&app);
+    let (status, _, headers) = b.get("/experiments/welcome-offer/report").await;
+    assert_eq!(status, 303);
+    assert_eq!(headers[LOCATION], "/login?next=/experiments/welcome-offer/report");
+    let storefront = app.create_key(KeyRole::Storefront).await;
+    let r = b
+        .client
+        .get(format!("{}/experiments/welcome-offer/report", app.address))
+        .bearer_auth(&storefront)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let admin = app.create_key(KeyRole::Admin).await;
+    let r = b
+        .client
+        .get(format!("{}/experiments/welcome-offer/report", app.address))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
