@@ -7,7 +7,7 @@ use minijinja::Environment;
 use std::sync::LazyLock;
 
 /// Every template, by name.
-const TEMPLATES: [(&str, &str); 7] = [
+const TEMPLATES: [(&str, &str); 8] = [
     ("base.html", include_str!("../templates/base.html")),
     ("report.html", include_str!("../templates/report.html")),
     ("login.html", include_str!("../templates/login.html")),
@@ -15,6 +15,7 @@ const TEMPLATES: [(&str, &str); 7] = [
     ("experiments.html", include_str!("../templates/experiments.html")),
     ("experiment.html", include_str!("../templates/experiment.html")),
     ("error.html", include_str!("../templates/error.html")),
+    ("confirm.html", include_str!("../templates/confirm.html")),
 ];
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {

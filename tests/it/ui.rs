@@ -191,3 +191,49 @@ async fn the_report_page_takes_a_login_or_an_admin_key() {
         .unwrap();
     assert_eq!(r.status(), 200);
 }
+
+#[tokio::test]
+async fn editors_pause_and_stop_experiments_after_confirming_viewers_cannot() {
+    let app = app_with_user("editor").await;
+    let hash = password::hash(PASSWORD).unwrap();
+    let mut conn = app.pool.get().await.unwrap();
+    users::insert(&mut conn, &users::NewUser { email: "vic@example.com", password_hash: &hash, role: "viewer" })
+        .await
+        .unwrap();
+    let mut viewer = Browser::new(&app);
+    viewer.login("vic@example.com", PASSWORD).await;
+    let (_, html, _) = viewer.get("/experiments/welcome-offer").await;
+    assert!(!html.contains("/status/"), "viewers see no status actions");
+    let (status, _, _) = viewer.get("/experiments/welcome-offer/status/paused").await;
+    assert_eq!(status, 403);
+    let csrf = Browser::csrf(&html);
+    let (status, _, _) = viewer.post("/experiments/welcome-offer/status/paused", &[("csrf_token", &csrf)]).await;
+    assert_eq!(status, 403);
+
+    let mut editor = Browser::new(&app);
+    editor.login("ana@example.com", PASSWORD).await;
+    let (_, html, _) = editor.get("/experiments/welcome-offer").await;
+    assert!(html.contains("/experiments/welcome-offer/status/paused"));
+    let (status, html, _) = editor.get("/experiments/welcome-offer/status/paused").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("No new customers will enter"));
+    let (status, _, _) = editor.post("/experiments/welcome-offer/status/paused", &[("csrf_token", "nope")]).await;
+    assert_eq!(status, 403);
+    let csrf = Browser::csrf(&html);
+    let (status, _, headers) = editor.post("/experiments/welcome-offer/status/paused", &[("csrf_token", &csrf)]).await;
+    assert_eq!((status, headers[LOCATION].to_str().unwrap()), (303, "/experiments/welcome-offer"));
+    let stored = stagelab::db::models::experiments::find(&mut conn, "welcome-offer").await.unwrap().unwrap();
+    assert_eq!(stored.def.status, stagelab::domain::experiment::Status::Paused);
+    let audit = stagelab::db::models::audit::recent(&mut conn, 1).await.unwrap();
+    assert_eq!((audit[0].actor.as_str(), audit[0].action.as_str()), ("user:ana@example.com", "experiment.status"));
+
+    let (status, _, _) = editor.post("/experiments/welcome-offer/status/stopped", &[("csrf_token", &csrf)]).await;
+    assert_eq!(status, 303);
+    // Stopped is final.
+    let (status, _, _) = editor.post("/experiments/welcome-offer/status/running", &[("csrf_token", &csrf)]).await;
+    assert_eq!(status, 403);
+    let (status, csv, headers) = editor.get("/experiments/welcome-offer/results.csv").await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["content-type"], "text/csv; charset=utf-8");
+    assert!(csv.starts_with("experiment,metric,role"));
+}

@@ -4,6 +4,8 @@ use super::error::UiError;
 use super::page;
 use super::session::Session;
 use crate::db::models::experiments;
+use crate::domain::experiment::Status;
+use crate::domain::password::UserRole;
 use crate::state::AppState;
 use actix_web::{get, web, HttpResponse};
 use minijinja::Value;
@@ -24,11 +26,19 @@ pub(super) async fn detail(
         forest => Value::from_safe_string(crate::report::svg::forest(&report.metrics)),
         cumulative => Value::from_safe_string(crate::report::svg::cumulative_conversion(&report.progress.daily, &keys)),
     };
+    let from = experiment.def.status;
+    let actions: Vec<_> = [Status::Running, Status::Paused, Status::Stopped]
+        .into_iter()
+        .filter(|to| super::status::allowed(from, *to))
+        .map(|to| minijinja::context! { to => to.as_str(), verb => super::status::verb(from, to) })
+        .collect();
+    let can_edit = session.require(UserRole::Editor).is_ok();
     let html = crate::templates::render(
         "experiment.html",
         minijinja::context! {
             title => &experiment.def.name, nav => "experiments", user => &session, csrf_token => &session.csrf_token,
             experiment => Value::from_serialize(&experiment), r => Value::from_serialize(&report), charts,
+            actions => if can_edit { actions } else { Vec::new() },
         },
     )?;
     Ok(page(html))

@@ -10,6 +10,7 @@ mod login;
 mod logout;
 mod report;
 pub mod session;
+mod status;
 
 use actix_web::http::header;
 use actix_web::{web, HttpResponse, HttpResponseBuilder};
@@ -21,7 +22,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(logout::logout)
         .service(dashboard::dashboard)
         .service(experiments::list)
-        .service(report::report)
+        .service(report::page_of)
+        .service(report::csv)
+        .service(status::confirm)
+        .service(status::change)
         .service(experiment::detail);
 }
 
