@@ -19,6 +19,7 @@ pub mod errors;
 pub mod events;
 pub mod files;
 pub mod http;
+pub mod keys;
 pub mod pg;
 pub mod report;
 pub mod startup;

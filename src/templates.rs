@@ -7,7 +7,7 @@ use minijinja::Environment;
 use std::sync::LazyLock;
 
 /// Every template, by name.
-const TEMPLATES: [(&str, &str); 8] = [
+const TEMPLATES: [(&str, &str); 10] = [
     ("base.html", include_str!("../templates/base.html")),
     ("report.html", include_str!("../templates/report.html")),
     ("login.html", include_str!("../templates/login.html")),
@@ -16,6 +16,8 @@ const TEMPLATES: [(&str, &str); 8] = [
     ("experiment.html", include_str!("../templates/experiment.html")),
     ("error.html", include_str!("../templates/error.html")),
     ("confirm.html", include_str!("../templates/confirm.html")),
+    ("keys.html", include_str!("../templates/keys.html")),
+    ("audit.html", include_str!("../templates/audit.html")),
 ];
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {

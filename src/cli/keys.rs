@@ -1,8 +1,8 @@
 //! `stagelab keys create|list|revoke`: API keys for storefronts and admin tools.
 
 use crate::config::Config;
-use crate::db::models::{api_keys, audit};
-use crate::domain::key::{self, KeyRole};
+use crate::db::models::api_keys;
+use crate::domain::key::KeyRole;
 use clap::Subcommand;
 use std::process::ExitCode;
 
@@ -29,8 +29,8 @@ pub enum KeysCommand {
 /// Runs the command.
 pub async fn run(config: Config, cmd: KeysCommand) -> ExitCode {
     if let KeysCommand::Create { name, .. } = &cmd {
-        if name.trim().is_empty() || name.len() > 100 {
-            eprintln!("error: the key name must have 1 to 100 characters");
+        if let Err(e) = crate::keys::validate_name(name) {
+            eprintln!("error: {e}");
             return ExitCode::from(2);
         }
     }
@@ -53,26 +53,8 @@ async fn execute(pool: &crate::db::Pool, cmd: KeysCommand) -> anyhow::Result<Exi
     let mut conn = pool.get().await?;
     match cmd {
         KeysCommand::Create { name, role } => {
-            let token = key::generate(role);
-            let new = api_keys::NewApiKey {
-                name: name.trim(),
-                role: role.as_str(),
-                prefix: &token.prefix,
-                token_hash: &token.hash,
-            };
-            let stored = api_keys::insert(&mut conn, &new).await?;
-            let after =
-                serde_json::json!({"id": stored.id, "name": stored.name, "role": stored.role, "prefix": stored.prefix});
-            let entry = audit::NewEntry {
-                actor: &super::cli_actor(),
-                action: "key.create",
-                entity_type: "api_key",
-                entity_key: &stored.id.to_string(),
-                before: None,
-                after: Some(after),
-            };
-            audit::record(&mut conn, &entry).await?;
-            println!("{}", token.token);
+            let (_, token) = crate::keys::create(&mut conn, name.trim(), role, &super::cli_actor()).await?;
+            println!("{token}");
         }
         KeysCommand::List => {
             println!("{:>5}  {:<10}  {:<16}  {:<24}  {:<8}  name", "id", "role", "prefix", "created", "status");
@@ -90,19 +72,10 @@ async fn execute(pool: &crate::db::Pool, cmd: KeysCommand) -> anyhow::Result<Exi
             }
         }
         KeysCommand::Revoke { id } => {
-            if !api_keys::revoke(&mut conn, id).await? {
+            if !crate::keys::revoke(&mut conn, id, &super::cli_actor()).await? {
                 eprintln!("error: no active key with id {id}");
                 return Ok(ExitCode::from(2));
             }
-            let entry = audit::NewEntry {
-                actor: &super::cli_actor(),
-                action: "key.revoke",
-                entity_type: "api_key",
-                entity_key: &id.to_string(),
-                before: None,
-                after: None,
-            };
-            audit::record(&mut conn, &entry).await?;
             println!("Key {id} revoked.");
         }
     }

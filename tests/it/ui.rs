@@ -237,3 +237,45 @@ async fn editors_pause_and_stop_experiments_after_confirming_viewers_cannot() {
     assert_eq!(headers["content-type"], "text/csv; charset=utf-8");
     assert!(csv.starts_with("experiment,metric,role"));
 }
+
+#[tokio::test]
+async fn admins_manage_keys_and_editors_read_the_audit_log() {
+    let app = app_with_user("admin").await;
+    let mut admin = Browser::new(&app);
+    admin.login("ana@example.com", PASSWORD).await;
+    let (status, html, _) = admin.get("/keys").await;
+    assert_eq!(status, 200);
+    let csrf = Browser::csrf(&html);
+    let (status, html, _) = admin.post("/keys", &[("csrf_token", &csrf), ("name", " "), ("role", "storefront")]).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Not created: the key name must have 1 to 100 characters."));
+    let (_, html, _) = admin.post("/keys", &[("csrf_token", &csrf), ("name", "shop"), ("role", "storefront")]).await;
+    let at = html.find("value=\"slk_sf_").expect("the new token is shown") + "value=\"".len();
+    let token = &html[at..at + 7 + 64];
+    let (status, _) = app.get("/api/v1/experiments", Some(token)).await;
+    assert_eq!(status, 403, "a working storefront key: authenticated, not allowed here");
+    let (_, html, _) = admin.get("/keys").await;
+    assert!(!html.contains(token), "the token is shown only once");
+    let mut conn = app.pool.get().await.unwrap();
+    let id = stagelab::db::models::api_keys::list(&mut conn).await.unwrap()[0].id;
+    let (status, html, _) = admin.post(&format!("/keys/{id}/revoke"), &[("csrf_token", &csrf)]).await;
+    assert_eq!(status, 200);
+    assert!(html.contains(&format!("Key {id} revoked.")));
+
+    let (status, html, _) = admin.get("/audit").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("key.create") && html.contains("key.revoke") && html.contains("user:ana@example.com"));
+    assert!(html.contains("experiment.create"), "apply's entries are listed too");
+
+    let hash = password::hash(PASSWORD).unwrap();
+    for (email, role) in [("ed@example.com", "editor"), ("vic@example.com", "viewer")] {
+        users::insert(&mut conn, &users::NewUser { email, password_hash: &hash, role }).await.unwrap();
+    }
+    let mut editor = Browser::new(&app);
+    editor.login("ed@example.com", PASSWORD).await;
+    assert_eq!(editor.get("/keys").await.0, 403);
+    assert_eq!(editor.get("/audit").await.0, 200);
+    let mut viewer = Browser::new(&app);
+    viewer.login("vic@example.com", PASSWORD).await;
+    assert_eq!(viewer.get("/audit").await.0, 403);
+}

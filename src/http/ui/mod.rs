@@ -1,10 +1,12 @@
 //! The admin UI: server-rendered pages behind a login (sessions in PostgreSQL, CSRF tokens on
 //! every form, roles admin > editor > viewer), with strict security headers.
 
+mod audit;
 mod dashboard;
 pub mod error;
 mod experiment;
 mod experiments;
+mod keys;
 pub mod limit;
 mod login;
 mod logout;
@@ -21,6 +23,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(login::submit)
         .service(logout::logout)
         .service(dashboard::dashboard)
+        .service(keys::list)
+        .service(keys::create)
+        .service(keys::revoke)
+        .service(audit::log)
         .service(experiments::list)
         .service(report::page_of)
         .service(report::csv)
