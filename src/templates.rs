@@ -7,7 +7,7 @@ use minijinja::Environment;
 use std::sync::LazyLock;
 
 /// Every template, by name.
-const TEMPLATES: [(&str, &str); 10] = [
+const TEMPLATES: [(&str, &str); 11] = [
     ("base.html", include_str!("../templates/base.html")),
     ("report.html", include_str!("../templates/report.html")),
     ("login.html", include_str!("../templates/login.html")),
@@ -18,6 +18,7 @@ const TEMPLATES: [(&str, &str); 10] = [
     ("confirm.html", include_str!("../templates/confirm.html")),
     ("keys.html", include_str!("../templates/keys.html")),
     ("audit.html", include_str!("../templates/audit.html")),
+    ("tools.html", include_str!("../templates/tools.html")),
 ];
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {

@@ -120,6 +120,12 @@ async fn pages_need_a_login_and_show_the_lifecycle_after_it() {
     let (status, html, _) = b.get("/experiments/second-purchase-coupon/report").await;
     assert_eq!(status, 200);
     assert_eq!(html.matches("<svg").count(), 4);
+    let (status, html, _) = b.get("/tools?baseline=10&mde=10&power=80&variants=2").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("<strong>14749</strong> customers per variant"));
+    let (_, html, _) =
+        b.get("/tools?control_n=100&control_conversions=200&treatment_n=100&treatment_conversions=5").await;
+    assert!(html.contains("role=\"alert\"") && html.contains("value=\"200\""), "the error is shown and the input kept");
     let (status, html, _) = b.get("/experiments/nope").await;
     assert_eq!(status, 404);
     assert!(html.contains("Not found"));

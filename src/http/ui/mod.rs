@@ -13,6 +13,7 @@ mod logout;
 mod report;
 pub mod session;
 mod status;
+mod tools;
 
 use actix_web::http::header;
 use actix_web::{web, HttpResponse, HttpResponseBuilder};
@@ -27,6 +28,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(keys::create)
         .service(keys::revoke)
         .service(audit::log)
+        .service(tools::tools)
         .service(experiments::list)
         .service(report::page_of)
         .service(report::csv)
