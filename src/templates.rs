@@ -7,7 +7,7 @@ use minijinja::Environment;
 use std::sync::LazyLock;
 
 /// Every template, by name.
-const TEMPLATES: [(&str, &str); 11] = [
+const TEMPLATES: [(&str, &str); 12] = [
     ("base.html", include_str!("../templates/base.html")),
     ("report.html", include_str!("../templates/report.html")),
     ("login.html", include_str!("../templates/login.html")),
@@ -19,6 +19,7 @@ const TEMPLATES: [(&str, &str); 11] = [
     ("keys.html", include_str!("../templates/keys.html")),
     ("audit.html", include_str!("../templates/audit.html")),
     ("tools.html", include_str!("../templates/tools.html")),
+    ("experiment_form.html", include_str!("../templates/experiment_form.html")),
 ];
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {

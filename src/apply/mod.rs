@@ -95,7 +95,8 @@ pub async fn run(pool: &Pool, dir: &Path, dry_run: bool, actor: &str) -> Result<
 }
 
 /// A random hashing salt for a new experiment.
-fn new_salt() -> String {
+/// A new experiment's hashing salt.
+pub fn new_salt() -> String {
     let mut bytes = [0u8; 8];
     rand::rng().fill_bytes(&mut bytes);
     hex::encode(bytes)

@@ -117,7 +117,7 @@ pub fn compute(desired: Desired, lifecycle: &Lifecycle, stored: Vec<StoredExperi
 /// What may change once an experiment has started: weights, traffic, targeting, texts, metrics,
 /// and its status forward (running ⇄ paused → stopped). Not its variants, stage or goal, and a
 /// stopped experiment stays stopped.
-fn check_transition(current: &StoredExperiment, wanted: &ExperimentDef) -> Result<(), String> {
+pub fn check_transition(current: &StoredExperiment, wanted: &ExperimentDef) -> Result<(), String> {
     let key = &wanted.key;
     let from = current.def.status;
     if from == Status::Stopped && wanted.status != Status::Stopped {

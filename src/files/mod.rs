@@ -6,10 +6,12 @@
 
 mod error;
 mod experiment;
+mod export;
 mod lifecycle;
 mod value;
 
 pub use error::FileError;
+pub use export::to_toml;
 
 use crate::domain::experiment::ExperimentDef;
 use crate::domain::lifecycle::Lifecycle;
@@ -88,6 +90,11 @@ pub fn load_dir(dir: &Path) -> Result<Desired, Vec<FileError>> {
         Some(lifecycle) if errors.is_empty() => Ok(Desired { lifecycle, experiments }),
         _ => Err(errors),
     }
+}
+
+/// Parses and validates one experiment's TOML text (e.g. built from a form) against a lifecycle.
+pub fn parse_experiment(text: &str, lifecycle: &Lifecycle) -> Result<ExperimentDef, Vec<FileError>> {
+    experiment::parse(Path::new("experiment.toml"), text, Some(lifecycle)).map(|(def, _)| def)
 }
 
 fn read(path: &Path) -> Result<String, FileError> {

@@ -192,3 +192,13 @@ fn lifecycle_problems() {
         assert!(shown.contains(expected), "expected {expected:?} in {shown:?}");
     }
 }
+
+#[test]
+fn exported_files_parse_back_to_the_same_definitions() {
+    let desired = super::load_dir(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments")).unwrap();
+    for e in &desired.experiments {
+        let text = super::to_toml(&e.def).unwrap();
+        let back = super::parse_experiment(&text, &desired.lifecycle).unwrap_or_else(|e| panic!("{e:?}\n{text}"));
+        assert_eq!(back, e.def, "{text}");
+    }
+}

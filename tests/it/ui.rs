@@ -76,6 +76,10 @@ impl Browser {
     }
 }
 
+fn form_of(v: &[(String, String)]) -> Vec<(&str, &str)> {
+    v.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+}
+
 async fn app_with_user(role: &str) -> TestApp {
     let app = TestApp::spawn().await;
     app.apply(&shipped_experiments()).await;
@@ -284,4 +288,92 @@ async fn admins_manage_keys_and_editors_read_the_audit_log() {
     let mut viewer = Browser::new(&app);
     viewer.login("vic@example.com", PASSWORD).await;
     assert_eq!(viewer.get("/audit").await.0, 403);
+}
+
+#[tokio::test]
+async fn experiments_are_created_and_edited_through_the_form() {
+    let app = app_with_user("editor").await;
+    let mut b = Browser::new(&app);
+    b.login("ana@example.com", PASSWORD).await;
+    let (status, html, _) = b.get("/experiments/new").await;
+    assert_eq!(status, 200);
+    let csrf = Browser::csrf(&html);
+    let mut form = vec![
+        ("csrf_token", csrf.as_str()),
+        ("key", "vip-shipping"),
+        ("name", "Free shipping for VIPs"),
+        ("hypothesis", "VIPs come back sooner."),
+        ("stage", "acquisition"),
+        ("goal", "retention"),
+        ("window_days", "30"),
+        ("traffic_percent", "fifty"),
+        ("targeting", r#"{"all": [{"attribute": "country", "op": "in", "value": ["JP"]}]}"#),
+        ("variant_0_key", "control"),
+        ("variant_0_weight", "1"),
+        ("variant_0_payload", ""),
+        ("variant_1_key", "free"),
+        ("variant_1_weight", "1"),
+        ("variant_1_payload", r#"{"shipping": 0}"#),
+        ("primary", "conversion"),
+        ("secondary", "revenue, orders"),
+        ("guardrails", "revenue"),
+        ("method", "fixed"),
+        ("alpha", "0.05"),
+        ("correction", "holm"),
+        ("mde_percent", "10"),
+        ("winsorize", ""),
+    ];
+    let (status, html, _) = b.post("/experiments/new", &form).await;
+    assert_eq!(status, 422);
+    assert!(
+        html.contains("traffic: enter a number, not &quot;fifty&quot;") || html.contains("traffic: enter a number"),
+        "{html}"
+    );
+    assert!(html.contains("value=\"Free shipping for VIPs\""), "what was typed is kept");
+    form[7] = ("traffic_percent", "150");
+    let (status, html, _) = b.post("/experiments/new", &form).await;
+    assert_eq!(status, 422);
+    assert!(html.contains("traffic is a share between 0 and 1"), "the file validator's message is shown");
+    form[7] = ("traffic_percent", "50");
+    let (status, _, headers) = b.post("/experiments/new", &form).await;
+    assert_eq!((status, headers[LOCATION].to_str().unwrap()), (303, "/experiments/vip-shipping"));
+    let mut conn = app.pool.get().await.unwrap();
+    let stored = stagelab::db::models::experiments::find(&mut conn, "vip-shipping").await.unwrap().unwrap();
+    assert_eq!(stored.def.traffic, 0.5);
+    assert_eq!(stored.def.status, stagelab::domain::experiment::Status::Draft);
+    assert_eq!(stored.managed_by, "ui");
+    assert_eq!(stored.def.variants[1].payload, serde_json::json!({"shipping": 0}));
+    let (status, _, _) = b.post("/experiments/new", &form).await;
+    assert_eq!(status, 422, "a taken key is refused");
+
+    // A started experiment's variants cannot change; its traffic can.
+    let (_, html, _) = b.get("/experiments/second-purchase-coupon/edit").await;
+    assert!(html.contains("managed by code"));
+    let fields = stagelab::http::ui::form::fields_of(
+        &stagelab::db::models::experiments::find(&mut conn, "second-purchase-coupon").await.unwrap().unwrap().def,
+    );
+    let mut edit: Vec<(String, String)> = fields.into_iter().collect();
+    edit.push(("csrf_token".into(), csrf.clone()));
+    let mut added = edit.clone();
+    added.push(("variant_3_key".into(), "extra".into()));
+    added.push(("variant_3_weight".into(), "1".into()));
+    let (status, html, _) = b.post("/experiments/second-purchase-coupon/edit", &form_of(&added)).await;
+    assert_eq!(status, 422);
+    assert!(html.contains("its variants cannot change"), "{html}");
+    for (k, v) in edit.iter_mut() {
+        if k == "traffic_percent" {
+            *v = "40".into();
+        }
+    }
+    let (status, _, _) = b.post("/experiments/second-purchase-coupon/edit", &form_of(&edit)).await;
+    assert_eq!(status, 303);
+    let stored = stagelab::db::models::experiments::find(&mut conn, "second-purchase-coupon").await.unwrap().unwrap();
+    assert_eq!(stored.def.traffic, 0.4);
+    let audit = stagelab::db::models::audit::recent(&mut conn, 1).await.unwrap();
+    assert_eq!(audit[0].action, "experiment.update");
+
+    let (status, toml, headers) = b.get("/experiments/vip-shipping/export.toml").await;
+    assert_eq!(status, 200);
+    assert!(headers["content-disposition"].to_str().unwrap().contains("vip-shipping.toml"));
+    assert!(toml.contains("key = \"vip-shipping\"") && toml.contains("[[variants]]"));
 }

@@ -38,7 +38,7 @@ pub(super) async fn detail(
         minijinja::context! {
             title => &experiment.def.name, nav => "experiments", user => &session, csrf_token => &session.csrf_token,
             experiment => Value::from_serialize(&experiment), r => Value::from_serialize(&report), charts,
-            actions => if can_edit { actions } else { Vec::new() },
+            actions => if can_edit { actions } else { Vec::new() }, can_edit,
         },
     )?;
     Ok(page(html))

@@ -3,9 +3,11 @@
 
 mod audit;
 mod dashboard;
+mod edit;
 pub mod error;
 mod experiment;
 mod experiments;
+pub mod form;
 mod keys;
 pub mod limit;
 mod login;
@@ -30,6 +32,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(audit::log)
         .service(tools::tools)
         .service(experiments::list)
+        .service(edit::new_form)
+        .service(edit::create)
+        .service(edit::edit_form)
+        .service(edit::update)
+        .service(edit::export)
         .service(report::page_of)
         .service(report::csv)
         .service(status::confirm)

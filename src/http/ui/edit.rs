@@ -1,0 +1,204 @@
+//! Creating and editing experiments in the UI (editor role): `GET`/`POST /experiments/new`
+//! (`?from=KEY` clones), `GET`/`POST /experiments/{key}/edit`, and `GET
+//! /experiments/{key}/export.toml` (the file for `experiments/`).
+
+use super::error::UiError;
+use super::form::{self, Fields, Problems, VARIANT_ROWS};
+use super::session::Session;
+use super::with_headers;
+use crate::apply::plan::check_transition;
+use crate::db::models::experiments::{self, Origin, StoredExperiment};
+use crate::db::models::{audit, stages};
+use crate::domain::experiment::BUILTIN_METRICS;
+use crate::domain::lifecycle::Lifecycle;
+use crate::domain::password::UserRole;
+use crate::state::AppState;
+use actix_web::http::{header, StatusCode};
+use actix_web::{get, post, web, HttpResponse};
+use diesel_async::AsyncConnection;
+
+#[derive(serde::Deserialize)]
+pub(super) struct From {
+    from: Option<String>,
+}
+
+fn render(
+    session: &Session,
+    lifecycle: &Lifecycle,
+    fields: &Fields,
+    problems: &Problems,
+    editing: Option<&StoredExperiment>,
+    status: StatusCode,
+) -> Result<HttpResponse, UiError> {
+    let rows: Vec<usize> = (0..VARIANT_ROWS.max(editing.map_or(0, |e| e.def.variants.len() + 2))).collect();
+    let html = crate::templates::render(
+        "experiment_form.html",
+        minijinja::context! {
+            title => if editing.is_some() { "Edit experiment" } else { "New experiment" }, nav => "experiments",
+            user => session, csrf_token => &session.csrf_token, f => fields, problems, rows,
+            stages => &lifecycle.stages, metrics => BUILTIN_METRICS,
+            editing => editing.map(|e| minijinja::context! {
+                key => &e.def.key, started => e.started_at.is_some(), managed_by => &e.managed_by,
+            }),
+        },
+    )?;
+    Ok(with_headers(HttpResponse::build(status)).content_type("text/html; charset=utf-8").body(html))
+}
+
+async fn current(conn: &mut diesel_async::AsyncPgConnection, key: &str) -> Result<StoredExperiment, UiError> {
+    experiments::find(conn, key)
+        .await?
+        .ok_or_else(|| UiError::NotFound(format!("There is no experiment with key {key:?}.")))
+}
+
+#[get("/experiments/new")]
+pub(super) async fn new_form(
+    state: web::Data<AppState>,
+    session: Session,
+    query: web::Query<From>,
+) -> Result<HttpResponse, UiError> {
+    session.require(UserRole::Editor)?;
+    let mut conn = state.pool.get().await?;
+    let lifecycle = stages::load(&mut conn).await?;
+    let mut fields = Fields::new();
+    if let Some(from) = &query.from {
+        let e = current(&mut conn, from).await?;
+        fields = form::fields_of(&e.def);
+        fields.insert("key".into(), format!("{}-2", e.def.key));
+        fields.insert("name".into(), format!("{} (copy)", e.def.name));
+    } else {
+        for (k, v) in [
+            ("window_days", "30"),
+            ("traffic_percent", "100"),
+            ("method", "fixed"),
+            ("alpha", "0.05"),
+            ("correction", "holm"),
+            ("mde_percent", "10"),
+            ("primary", "conversion"),
+        ] {
+            fields.insert(k.into(), v.into());
+        }
+        fields.insert("variant_0_key".into(), "control".into());
+        fields.insert("variant_0_weight".into(), "1".into());
+        fields.insert("variant_1_weight".into(), "1".into());
+    }
+    render(&session, &lifecycle, &fields, &Problems::default(), None, StatusCode::OK)
+}
+
+#[post("/experiments/new")]
+pub(super) async fn create(
+    state: web::Data<AppState>,
+    session: Session,
+    body: web::Form<Fields>,
+) -> Result<HttpResponse, UiError> {
+    let fields = body.into_inner();
+    session.check_csrf(fields.get("csrf_token").map_or("", String::as_str))?;
+    session.require(UserRole::Editor)?;
+    let mut conn = state.pool.get().await?;
+    let lifecycle = stages::load(&mut conn).await?;
+    let mut def = match form::to_def(&fields, &lifecycle, None) {
+        Ok(def) => def,
+        Err(p) => return render(&session, &lifecycle, &fields, &p, None, StatusCode::UNPROCESSABLE_ENTITY),
+    };
+    if def.key == "new" || experiments::find(&mut conn, &def.key).await?.is_some() {
+        let mut p = Problems::default();
+        p.fields.insert("key".into(), format!("the key {:?} is taken: choose another", def.key));
+        return render(&session, &lifecycle, &fields, &p, None, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    def.status = crate::domain::experiment::Status::Draft;
+    save(&mut conn, &def, None, &format!("user:{}", session.email)).await?;
+    Ok(with_headers(HttpResponse::SeeOther())
+        .insert_header((header::LOCATION, format!("/experiments/{}", def.key)))
+        .finish())
+}
+
+#[get("/experiments/{key}/edit")]
+pub(super) async fn edit_form(
+    state: web::Data<AppState>,
+    session: Session,
+    path: web::Path<String>,
+) -> Result<HttpResponse, UiError> {
+    session.require(UserRole::Editor)?;
+    let mut conn = state.pool.get().await?;
+    let lifecycle = stages::load(&mut conn).await?;
+    let e = current(&mut conn, &path).await?;
+    render(&session, &lifecycle, &form::fields_of(&e.def), &Problems::default(), Some(&e), StatusCode::OK)
+}
+
+#[post("/experiments/{key}/edit")]
+pub(super) async fn update(
+    state: web::Data<AppState>,
+    session: Session,
+    path: web::Path<String>,
+    body: web::Form<Fields>,
+) -> Result<HttpResponse, UiError> {
+    let mut fields = body.into_inner();
+    session.check_csrf(fields.get("csrf_token").map_or("", String::as_str))?;
+    session.require(UserRole::Editor)?;
+    let mut conn = state.pool.get().await?;
+    let lifecycle = stages::load(&mut conn).await?;
+    let e = current(&mut conn, &path).await?;
+    fields.insert("key".into(), e.def.key.clone());
+    let def = match form::to_def(&fields, &lifecycle, Some(&e.def)) {
+        Ok(def) => def,
+        Err(p) => return render(&session, &lifecycle, &fields, &p, Some(&e), StatusCode::UNPROCESSABLE_ENTITY),
+    };
+    if let Err(message) = check_transition(&e, &def) {
+        let p = Problems { general: vec![message], ..Problems::default() };
+        return render(&session, &lifecycle, &fields, &p, Some(&e), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    if !def.changed_fields(&e.def).is_empty() {
+        save(&mut conn, &def, Some(&e), &format!("user:{}", session.email)).await?;
+    }
+    Ok(with_headers(HttpResponse::SeeOther())
+        .insert_header((header::LOCATION, format!("/experiments/{}", def.key)))
+        .finish())
+}
+
+/// Stores a new (`existing` absent) or changed definition with its audit entry, in one transaction.
+async fn save(
+    conn: &mut diesel_async::AsyncPgConnection,
+    def: &crate::domain::experiment::ExperimentDef,
+    existing: Option<&StoredExperiment>,
+    actor: &str,
+) -> diesel::QueryResult<()> {
+    conn.transaction(async |conn| {
+        let action = match existing {
+            None => {
+                let origin = Origin { managed_by: "ui", source_file: None };
+                experiments::insert(conn, def, &crate::apply::new_salt(), origin).await?;
+                "experiment.create"
+            }
+            Some(e) => {
+                let origin = Origin { managed_by: &e.managed_by, source_file: e.source_file.as_deref() };
+                experiments::update(conn, e.id, def, origin).await?;
+                "experiment.update"
+            }
+        };
+        let entry = audit::NewEntry {
+            actor,
+            action,
+            entity_type: "experiment",
+            entity_key: &def.key,
+            before: existing.map(|e| serde_json::json!(e.def)),
+            after: Some(serde_json::json!(def)),
+        };
+        audit::record(conn, &entry).await
+    })
+    .await
+}
+
+#[get("/experiments/{key}/export.toml")]
+pub(super) async fn export(
+    state: web::Data<AppState>,
+    _session: Session,
+    path: web::Path<String>,
+) -> Result<HttpResponse, UiError> {
+    let mut conn = state.pool.get().await?;
+    let e = current(&mut conn, &path).await?;
+    let text = crate::files::to_toml(&e.def).map_err(|err| UiError::Internal(format!("export: {err}")))?;
+    Ok(with_headers(HttpResponse::Ok())
+        .content_type("application/toml; charset=utf-8")
+        .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{}.toml\"", e.def.key)))
+        .body(text))
+}
