@@ -5,8 +5,10 @@ use actix_web::http::header;
 use actix_web::{get, web, HttpResponse};
 
 /// (name, content type, bytes).
-const ASSETS: [(&str, &str, &[u8]); 1] =
-    [("stagelab.css", "text/css; charset=utf-8", include_bytes!("../../static/stagelab.css"))];
+const ASSETS: [(&str, &str, &[u8]); 2] = [
+    ("stagelab.css", "text/css; charset=utf-8", include_bytes!("../../static/stagelab.css")),
+    ("favicon.svg", "image/svg+xml", include_bytes!("../../static/favicon.svg")),
+];
 
 #[get("/static/{file}")]
 async fn asset(path: web::Path<String>) -> HttpResponse {

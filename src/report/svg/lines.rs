@@ -41,7 +41,12 @@ pub fn cumulative_conversion(days: &[Day], variants: &[String]) -> String {
             .filter_map(|(k, d)| d.cumulative_conversion.get(i).map(|c| (x.at(k as f64), y.at(*c))))
             .collect();
         let last = days.last().and_then(|d| d.cumulative_conversion.get(i)).copied().unwrap_or(0.0);
-        svg.polyline(&points, colour(i), &format!("{name}: {} so far", percent(last)));
+        let tip = format!("{name}: {} so far", percent(last));
+        svg.polyline(&points, colour(i), &tip);
+        // The latest value as a dot: also visible when there is only one day.
+        if let Some((x, y)) = points.last() {
+            svg.circle(*x, *y, 3.5, colour(i), &tip);
+        }
     }
     legend(&mut svg, variants.iter().map(String::as_str), BOTTOM + 40.0);
     svg.finish()
