@@ -37,6 +37,15 @@ pub fn p_value(p: f64) -> String {
     }
 }
 
+/// `a / b`, 0 when `b` is 0 (a share of nobody).
+pub fn ratio(a: u64, b: u64) -> f64 {
+    if b == 0 {
+        0.0
+    } else {
+        a as f64 / b as f64
+    }
+}
+
 fn sign(x: f64) -> &'static str {
     if x < 0.0 {
         "−"

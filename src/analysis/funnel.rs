@@ -1,5 +1,6 @@
 //! The downstream funnel: where a variant's customers drop off after the experiment's stage.
 
+use super::format::ratio;
 use super::report::{Funnel, FunnelStep, FunnelVariant};
 use crate::db::models::results::FunnelCount;
 
@@ -39,13 +40,4 @@ pub(super) fn funnel(
         })
         .collect();
     Funnel { stages: later.into_iter().map(|(_, s)| s.clone()).collect(), variants }
-}
-
-/// `a / b`, 0 when `b` is 0.
-pub(super) fn ratio(a: u64, b: u64) -> f64 {
-    if b == 0 {
-        0.0
-    } else {
-        a as f64 / b as f64
-    }
 }

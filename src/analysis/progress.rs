@@ -1,7 +1,7 @@
 //! Progress: exposures per day, cumulative conversion, the sample the minimum detectable effect
 //! needs and the days still to wait.
 
-use super::funnel::ratio;
+use super::format::ratio;
 use super::report::{Day, Kind, MetricReport, Progress, SampleNeeded};
 use crate::db::models::results::DailyCount;
 use crate::stats::{days_needed, sample_size, sample_size_mean, Alpha, Mde, SampleSize};

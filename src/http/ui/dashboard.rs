@@ -4,9 +4,11 @@
 use super::error::UiError;
 use super::page;
 use super::session::Session;
-use crate::analysis::report::Outcome;
+use crate::analysis::format::ratio;
+use crate::analysis::report::{Funnel, FunnelStep, FunnelVariant, Outcome};
 use crate::db::models::{customers, experiments, stages};
 use crate::domain::experiment::Status;
+use crate::domain::lifecycle::Lifecycle;
 use crate::state::AppState;
 use actix_web::{get, web, HttpResponse};
 use serde::Serialize;
@@ -29,6 +31,40 @@ struct ExperimentView {
     exposed: u64,
     headline: Option<String>,
     outcome: Option<Outcome>,
+}
+
+/// The cohort the transition chart follows: customers first seen in these last days.
+const COHORT_DAYS: i64 = 30;
+
+/// Of the customers first seen recently, how many reached each stage after the first (or a later
+/// one), and the step-to-step transition rates.
+fn cohort_funnel(lifecycle: &Lifecycle, counts: &[(Option<String>, i64)]) -> Funnel {
+    let n: u64 = counts.iter().map(|(_, c)| *c as u64).sum();
+    let at_or_beyond = |position: usize| -> u64 {
+        counts
+            .iter()
+            .filter(|(s, _)| s.as_deref().and_then(|s| lifecycle.position(s)).is_some_and(|p| p >= position))
+            .map(|(_, c)| *c as u64)
+            .sum()
+    };
+    let mut previous = n;
+    let steps = (1..lifecycle.stages.len())
+        .map(|position| {
+            let customers = at_or_beyond(position);
+            let step = FunnelStep {
+                stage: lifecycle.stages[position].id.clone(),
+                customers,
+                share: ratio(customers, n),
+                step_rate: ratio(customers, previous),
+            };
+            previous = customers;
+            step
+        })
+        .collect();
+    Funnel {
+        stages: lifecycle.stages.iter().skip(1).map(|s| s.id.clone()).collect(),
+        variants: vec![FunnelVariant { variant: format!("first seen in the last {COHORT_DAYS} days"), n, steps }],
+    }
 }
 
 #[get("/")]
@@ -66,10 +102,14 @@ pub(super) async fn dashboard(state: web::Data<AppState>, session: Session) -> R
             experiments: list,
         });
     }
+    let recent = customers::stage_counts_since(&mut conn, now - chrono::Duration::days(COHORT_DAYS)).await?;
+    let funnel = cohort_funnel(&lifecycle, &recent);
+    let chart = minijinja::Value::from_safe_string(crate::report::svg::funnel(&funnel));
     let html = crate::templates::render(
         "dashboard.html",
         minijinja::context! {
             title => "Dashboard", nav => "dashboard", user => &session, csrf_token => &session.csrf_token, stages => views,
+            funnel => minijinja::Value::from_serialize(&funnel), chart, cohort_days => COHORT_DAYS,
         },
     )?;
     Ok(page(html))
