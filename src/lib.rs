@@ -27,3 +27,4 @@ pub mod state;
 pub mod stats;
 pub mod telemetry;
 pub mod templates;
+pub mod users;

@@ -7,7 +7,7 @@ use minijinja::Environment;
 use std::sync::LazyLock;
 
 /// Every template, by name.
-const TEMPLATES: [(&str, &str); 12] = [
+const TEMPLATES: [(&str, &str); 13] = [
     ("base.html", include_str!("../templates/base.html")),
     ("report.html", include_str!("../templates/report.html")),
     ("login.html", include_str!("../templates/login.html")),
@@ -20,6 +20,7 @@ const TEMPLATES: [(&str, &str); 12] = [
     ("audit.html", include_str!("../templates/audit.html")),
     ("tools.html", include_str!("../templates/tools.html")),
     ("experiment_form.html", include_str!("../templates/experiment_form.html")),
+    ("users.html", include_str!("../templates/users.html")),
 ];
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {

@@ -1,7 +1,6 @@
 //! `stagelab users create EMAIL --role admin|editor|viewer`.
 
 use crate::config::Config;
-use crate::db::models::{audit, users};
 use crate::domain::password::{self, UserRole};
 use clap::Subcommand;
 use std::io::{BufRead, IsTerminal};
@@ -90,24 +89,6 @@ fn read_password() -> Result<Option<String>, String> {
 
 /// Stores the user; `false` when the e-mail is taken.
 async fn create(pool: &crate::db::Pool, email: &str, role: UserRole, hash: &str) -> anyhow::Result<bool> {
-    use diesel::result::{DatabaseErrorKind, Error};
     let mut conn = pool.get().await?;
-    let new = users::NewUser { email, password_hash: hash, role: role.as_str() };
-    match users::insert(&mut conn, &new).await {
-        Ok(user) => {
-            let after = serde_json::json!({"id": user.id, "email": user.email, "role": user.role});
-            let entry = audit::NewEntry {
-                actor: &super::cli_actor(),
-                action: "user.create",
-                entity_type: "user",
-                entity_key: email,
-                before: None,
-                after: Some(after),
-            };
-            audit::record(&mut conn, &entry).await?;
-            Ok(true)
-        }
-        Err(Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => Ok(false),
-        Err(e) => Err(e.into()),
-    }
+    Ok(crate::users::create(&mut conn, email, role, hash, &super::cli_actor()).await?)
 }

@@ -377,3 +377,34 @@ async fn experiments_are_created_and_edited_through_the_form() {
     assert!(headers["content-disposition"].to_str().unwrap().contains("vip-shipping.toml"));
     assert!(toml.contains("key = \"vip-shipping\"") && toml.contains("[[variants]]"));
 }
+
+#[tokio::test]
+async fn admins_create_and_disable_users() {
+    let app = app_with_user("admin").await;
+    let mut admin = Browser::new(&app);
+    admin.login("ana@example.com", PASSWORD).await;
+    let (_, html, _) = admin.get("/users").await;
+    let csrf = Browser::csrf(&html);
+    let (_, html, _) =
+        admin.post("/users", &[("csrf_token", &csrf), ("email", "not-an-email"), ("role", "editor")]).await;
+    assert!(html.contains("Not created"));
+    let (_, html, _) =
+        admin.post("/users", &[("csrf_token", &csrf), ("email", "Ed@Example.com"), ("role", "editor")]).await;
+    let at = html.find("id=\"new-password\" class=\"token\" readonly value=\"").expect("the password is shown")
+        + "id=\"new-password\" class=\"token\" readonly value=\"".len();
+    let secret = html[at..at + 20].to_string();
+    let mut ed = Browser::new(&app);
+    assert_eq!(ed.login("ed@example.com", &secret).await.0, 303);
+    assert_eq!(ed.get("/users").await.0, 403, "editors do not manage users");
+    let (_, html, _) =
+        admin.post("/users", &[("csrf_token", &csrf), ("email", "ed@example.com"), ("role", "viewer")]).await;
+    assert!(html.contains("already exists"));
+    let mut conn = app.pool.get().await.unwrap();
+    let id = users::find_by_email(&mut conn, "ed@example.com").await.unwrap().unwrap().id;
+    let (status, html, _) =
+        admin.post(&format!("/users/{id}/disabled"), &[("csrf_token", &csrf), ("disabled", "true")]).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("User disabled"));
+    assert_eq!(ed.get("/").await.0, 303, "a disabled user's session ends");
+    assert_eq!(ed.login("ed@example.com", &secret).await.0, 401);
+}

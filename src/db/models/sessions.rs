@@ -51,3 +51,8 @@ pub async fn delete(conn: &mut AsyncPgConnection, token_hash: &str) -> QueryResu
 pub async fn delete_expired(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> QueryResult<usize> {
     diesel::delete(sessions::table.filter(sessions::expires_at.le(now))).execute(conn).await
 }
+
+/// Ends every session of a user (when they are disabled).
+pub async fn delete_for_user(conn: &mut AsyncPgConnection, user_id: i64) -> QueryResult<usize> {
+    diesel::delete(sessions::table.filter(sessions::user_id.eq(user_id))).execute(conn).await
+}

@@ -49,3 +49,19 @@ pub async fn find_by_email(conn: &mut AsyncPgConnection, email: &str) -> QueryRe
 pub async fn count(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
     users::table.count().get_result(conn).await
 }
+
+/// Every user, by e-mail.
+pub async fn list(conn: &mut AsyncPgConnection) -> QueryResult<Vec<User>> {
+    users::table.order(users::email).select(User::as_select()).load(conn).await
+}
+
+/// Sets or clears `disabled_at`; returns the user, `None` when there is no such user.
+pub async fn set_disabled(conn: &mut AsyncPgConnection, id: i64, disabled: bool) -> QueryResult<Option<User>> {
+    let at = disabled.then(chrono::Utc::now);
+    diesel::update(users::table.filter(users::id.eq(id)))
+        .set(users::disabled_at.eq(at))
+        .returning(User::as_returning())
+        .get_result(conn)
+        .await
+        .optional()
+}

@@ -16,6 +16,7 @@ mod report;
 pub mod session;
 mod status;
 mod tools;
+mod users;
 
 use actix_web::http::header;
 use actix_web::{web, HttpResponse, HttpResponseBuilder};
@@ -30,6 +31,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(keys::create)
         .service(keys::revoke)
         .service(audit::log)
+        .service(users::list)
+        .service(users::create)
+        .service(users::disable)
         .service(tools::tools)
         .service(experiments::list)
         .service(edit::new_form)
