@@ -82,14 +82,14 @@ v AS (
            count(*) FILTER (WHERE mature AND referred) AS referrals,
            coalesce(sum(r) FILTER (WHERE mature), 0) AS revenue_sum,
            coalesce(sum(r * r) FILTER (WHERE mature), 0) AS revenue_squares,
-           coalesce(sum(orders) FILTER (WHERE mature), 0)::float8 AS orders_sum,
-           coalesce(sum(orders * orders) FILTER (WHERE mature), 0)::float8 AS orders_squares,
+           coalesce(sum(orders::float8) FILTER (WHERE mature), 0) AS orders_sum,
+           coalesce(sum((orders * orders)::float8) FILTER (WHERE mature), 0) AS orders_squares,
            coalesce(sum(pre_revenue) FILTER (WHERE mature), 0) AS pre_revenue_sum,
            coalesce(sum(pre_revenue * pre_revenue) FILTER (WHERE mature), 0) AS pre_revenue_squares,
            coalesce(sum(pre_revenue * r) FILTER (WHERE mature), 0) AS revenue_products,
-           coalesce(sum(pre_orders) FILTER (WHERE mature), 0)::float8 AS pre_orders_sum,
-           coalesce(sum(pre_orders * pre_orders) FILTER (WHERE mature), 0)::float8 AS pre_orders_squares,
-           coalesce(sum(pre_orders * orders) FILTER (WHERE mature), 0)::float8 AS orders_products,
+           coalesce(sum(pre_orders::float8) FILTER (WHERE mature), 0) AS pre_orders_sum,
+           coalesce(sum((pre_orders * pre_orders)::float8) FILTER (WHERE mature), 0) AS pre_orders_squares,
+           coalesce(sum((pre_orders * orders)::float8) FILTER (WHERE mature), 0) AS orders_products,
            count(*) FILTER (WHERE mature AND pre_referral) AS pre_referrals,
            count(*) FILTER (WHERE mature AND pre_referral AND referred) AS referral_products
     FROM (SELECT o.*, least(o.revenue, cap.v) AS r FROM o CROSS JOIN cap) w
@@ -102,7 +102,7 @@ t AS (
     -- Time to goal in hours (rounded up), censored at the end of the window or now.
     SELECT variant_id, event, hours, count(*) AS customers
     FROM (SELECT variant_id, goal_at IS NOT NULL AS event,
-                 greatest(0, ceil(extract(epoch FROM coalesce(goal_at, least(ends, $3)) - exposed_at) / 3600))::float8
+                 greatest(0, ceil((date_part('epoch', coalesce(goal_at, least(ends, $3))) - date_part('epoch', exposed_at)) / 3600))
                      AS hours
           FROM o) s
     GROUP BY variant_id, event, hours
@@ -126,7 +126,7 @@ cm AS (
 ),
 cmv AS (
     SELECT o.variant_id, cm.i AS metric, count(*) AS customers,
-           sum(cm.events)::float8 AS count_sum, sum(cm.events * cm.events)::float8 AS count_squares,
+           sum(cm.events::float8) AS count_sum, sum((cm.events * cm.events)::float8) AS count_squares,
            sum(cm.total) AS value_sum, sum(cm.total * cm.total) AS value_squares
     FROM cm JOIN o ON o.customer_id = cm.customer_id
     WHERE o.mature
