@@ -11,6 +11,7 @@
 pub mod analysis;
 pub mod apply;
 pub mod assign;
+pub mod changes;
 pub mod cli;
 pub mod config;
 pub mod db;

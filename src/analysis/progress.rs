@@ -89,17 +89,16 @@ pub(super) fn progress(daily: Vec<Day>, plan: &Plan<'_>) -> Progress {
         total >= needed.total
     });
     if let Some(day) = reached {
+        // Exposed on day D, the last needed customer's window ends on day D + window.
         p.days_to_sample = Some(0);
-        p.days_remaining = Some((day.date - plan.today).num_days().saturating_add(window + 1).max(0) as u64);
+        p.days_remaining = Some((day.date - plan.today).num_days().saturating_add(window).max(0) as u64);
         return p;
     }
     if !plan.running {
         p.note = Some("the experiment no longer takes new customers, so the planned sample will not be reached".into());
         return p;
     }
-    let recent: u64 =
-        p.daily.iter().filter(|d| (plan.today - d.date).num_days() < RATE_DAYS).flat_map(|d| &d.exposed).sum();
-    match days_needed(needed.total, exposed, recent as f64 / RATE_DAYS as f64) {
+    match days_needed(needed.total, exposed, recent_rate(&p.daily, plan.today)) {
         Ok(days) => {
             p.days_to_sample = Some(days);
             p.days_remaining = Some(days + window as u64);
@@ -109,6 +108,21 @@ pub(super) fn progress(daily: Vec<Day>, plan: &Plan<'_>) -> Progress {
         }
     }
     p
+}
+
+/// Exposures per day over the last full days (at most [`RATE_DAYS`], only since the first
+/// exposure); today's partial count only when there is no full day yet.
+fn recent_rate(daily: &[Day], today: NaiveDate) -> f64 {
+    let Some(first) = daily.first().map(|d| d.date) else { return 0.0 };
+    let full_days = (today - first).num_days().clamp(0, RATE_DAYS);
+    let in_range = |from: i64, to: i64| -> u64 {
+        daily.iter().filter(|d| (from..=to).contains(&(today - d.date).num_days())).flat_map(|d| &d.exposed).sum()
+    };
+    if full_days == 0 {
+        in_range(0, 0) as f64
+    } else {
+        in_range(1, full_days) as f64 / full_days as f64
+    }
 }
 
 fn needed(plan: &Plan<'_>) -> Result<SampleSize, String> {
@@ -123,4 +137,28 @@ fn needed(plan: &Plan<'_>) -> Result<SampleSize, String> {
         Kind::Mean => sample_size_mean(control.mean, control.sd, mde, plan.alpha, POWER, plan.variants),
     };
     result.map_err(|e| format!("the sample size cannot be estimated from control's {}: {e}", primary.metric))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(d: u32, exposed: u64) -> Day {
+        let date = NaiveDate::from_ymd_opt(2026, 11, d).unwrap();
+        Day { date, exposed: vec![exposed / 2, exposed - exposed / 2], cumulative_conversion: vec![0.0, 0.0] }
+    }
+
+    #[test]
+    fn the_rate_uses_full_days_since_the_start() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+        // Started 3 days ago: 3 full days (20, 22 and 21) and a partial today.
+        let daily = [day(20, 300), day(21, 330), day(22, 300), day(23, 50)];
+        assert_eq!(recent_rate(&daily, today), 310.0);
+        // Started today: today's count stands in.
+        assert_eq!(recent_rate(&[day(23, 50)], today), 50.0);
+        // Older: the last 7 full days only.
+        let long: Vec<Day> = (1..=23).map(|d| day(d, if (16..23).contains(&d) { 70 } else { 1000 })).collect();
+        assert_eq!(recent_rate(&long, today), 70.0);
+        assert_eq!(recent_rate(&[], today), 0.0);
+    }
 }

@@ -184,5 +184,23 @@ fn time_to_goal_and_progress() {
     assert_eq!(day2.cumulative_conversion, vec![4.0 / 30.0, 4.0 / 30.0]);
     let needed = stats::sample_size(0.2, stats::Mde::Relative(0.1), stats::Alpha::default(), 0.8, 2).unwrap();
     assert_eq!(r.progress.sample_needed.map(|s| s.total), Some(needed.total));
-    assert!(r.progress.days_remaining.is_some() || r.progress.note.is_some());
+    // The last exposures were three weeks ago: no rate to extrapolate from.
+    assert_eq!(r.progress.days_remaining, None);
+    assert_eq!(r.progress.note.as_deref(), Some("no new exposures in the last 7 days, so the time needed is unknown"));
+}
+
+#[test]
+fn days_remaining_follow_the_recent_rate_and_the_window() {
+    let (e, mut a) = input_parts(&[(100, 100, 20), (100, 100, 30)]);
+    let day = |d: u32| chrono::NaiveDate::from_ymd_opt(2026, 11, d).unwrap();
+    // 1,000 exposures a day over the last 7 full days (500 per variant).
+    a.daily = (16..=22)
+        .flat_map(|d| [100, 101].map(|id| DailyCount { variant_id: id, day: day(d), exposed: 500, converted: 50 }))
+        .collect();
+    let l = lifecycle();
+    let r = build(&Input { experiment: &e, lifecycle: &l, aggregates: &a, now: now() });
+    let needed = stats::sample_size(0.2, stats::Mde::Relative(0.1), stats::Alpha::default(), 0.8, 2).unwrap();
+    let to_sample = (needed.total - 7_000) as f64 / 1_000.0;
+    assert_eq!(r.progress.days_to_sample, Some(to_sample.ceil() as u64));
+    assert_eq!(r.progress.days_remaining, Some(to_sample.ceil() as u64 + 30));
 }

@@ -44,7 +44,7 @@ pub async fn run(pool: &Pool, dir: &Path, dry_run: bool, actor: &str) -> Result<
     let mut conn = pool.get().await.map_err(|e| ApplyError::Database(e.to_string()))?;
     conn.transaction(async |conn| {
         // One apply at a time: a concurrent one (an older checkout, say) must see this one's result.
-        diesel_async::RunQueryDsl::execute(diesel::sql_query("SELECT pg_advisory_xact_lock(7415126353)"), conn).await?;
+        experiments::lock_definitions(conn).await?;
         let lifecycle = stages::load(conn).await?;
         let stored = experiments::load_all(conn).await?;
         let plan = plan::compute(desired, &lifecycle, stored).map_err(ApplyError::Invalid)?;

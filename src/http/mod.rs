@@ -16,6 +16,9 @@ use actix_web::web;
 /// Largest JSON body accepted (event batches are the biggest legitimate bodies).
 pub const MAX_JSON_BYTES: usize = 16 * 1024 * 1024;
 
+/// Largest UI form accepted (an experiment with many variant payloads fits easily).
+pub const MAX_FORM_BYTES: usize = 256 * 1024;
+
 /// Registers every route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(json_config())
@@ -26,6 +29,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .app_data(
             web::QueryConfig::default()
                 .error_handler(|err, _| ApiError::bad_request("invalid_query", err.to_string()).into()),
+        )
+        .app_data(
+            web::FormConfig::default()
+                .limit(MAX_FORM_BYTES)
+                .error_handler(|err, _| ui::error::UiError::BadRequest(err.to_string()).into()),
         )
         .configure(health::configure)
         .configure(metrics::configure)

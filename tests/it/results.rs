@@ -325,3 +325,20 @@ async fn an_experiment_without_data_has_a_report() {
     assert_eq!(page.status(), 200);
     assert!(page.text().await.unwrap().contains("No results yet"));
 }
+
+#[tokio::test]
+async fn revenue_is_capped_at_a_percentile_of_buyers() {
+    let Seeded { app, admin } = seed().await;
+    let mut conn = app.pool.get().await.unwrap();
+    diesel::sql_query("UPDATE experiments SET stats = jsonb_set(stats, '{winsorize}', '0.6') WHERE key = 'coupon'")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let (_, r) = app.get("/api/v1/experiments/coupon/results", Some(&admin)).await;
+    // Buyers' window revenue: 50, 80, 100. The 60th percentile (linear) is 80 + 0.2 · 20 = 84, so
+    // control's 100 becomes 84: (84 + 50) / 10.
+    let revenue = metric(&r, "revenue");
+    close(&revenue["winsorized_at"], 84.0);
+    close(&revenue["variants"][0]["mean"], 13.4);
+    close(&revenue["variants"][1]["mean"], 8.0);
+}

@@ -408,3 +408,57 @@ async fn admins_create_and_disable_users() {
     assert_eq!(ed.get("/").await.0, 303, "a disabled user's session ends");
     assert_eq!(ed.login("ed@example.com", &secret).await.0, 401);
 }
+
+#[tokio::test]
+async fn forbidden_actions_answer_403_and_change_nothing() {
+    let app = app_with_user("viewer").await;
+    let hash = password::hash(PASSWORD).unwrap();
+    let mut conn = app.pool.get().await.unwrap();
+    users::insert(&mut conn, &users::NewUser { email: "ed@example.com", password_hash: &hash, role: "editor" })
+        .await
+        .unwrap();
+    let mut viewer = Browser::new(&app);
+    viewer.login("ana@example.com", PASSWORD).await;
+    let (_, html, _) = viewer.get("/experiments").await;
+    let csrf = Browser::csrf(&html);
+    assert_eq!(viewer.get("/experiments/new").await.0, 403);
+    assert_eq!(viewer.post("/experiments/new", &[("csrf_token", &csrf), ("key", "x")]).await.0, 403);
+    assert_eq!(viewer.get("/experiments/welcome-offer/edit").await.0, 403);
+    assert_eq!(viewer.post("/experiments/welcome-offer/edit", &[("csrf_token", &csrf), ("name", "x")]).await.0, 403);
+    let mut editor = Browser::new(&app);
+    editor.login("ed@example.com", PASSWORD).await;
+    let (_, html, _) = editor.get("/experiments").await;
+    let csrf = Browser::csrf(&html);
+    assert_eq!(editor.post("/keys", &[("csrf_token", &csrf), ("name", "k"), ("role", "admin")]).await.0, 403);
+    assert_eq!(
+        editor.post("/users", &[("csrf_token", &csrf), ("email", "x@example.com"), ("role", "admin")]).await.0,
+        403
+    );
+    assert_eq!(editor.post("/keys/1/revoke", &[("csrf_token", &csrf)]).await.0, 403);
+    assert!(stagelab::db::models::api_keys::list(&mut conn).await.unwrap().is_empty());
+    assert!(users::find_by_email(&mut conn, "x@example.com").await.unwrap().is_none());
+    let stored = stagelab::db::models::experiments::find(&mut conn, "welcome-offer").await.unwrap().unwrap();
+    assert_ne!(stored.def.name, "x");
+    // A form too large to read gets an HTML page, not a crash.
+    let big = "x".repeat(300 * 1024);
+    let (status, html, _) = editor.post("/experiments/new", &[("csrf_token", &csrf), ("hypothesis", &big)]).await;
+    assert_eq!(status, 400);
+    assert!(html.contains("The form could not be read"));
+}
+
+#[tokio::test]
+async fn an_edit_based_on_a_stale_page_is_refused() {
+    let app = app_with_user("editor").await;
+    let mut b = Browser::new(&app);
+    b.login("ana@example.com", PASSWORD).await;
+    let mut conn = app.pool.get().await.unwrap();
+    let stored = stagelab::db::models::experiments::find(&mut conn, "welcome-offer").await.unwrap().unwrap();
+    let (_, html, _) = b.get("/experiments/welcome-offer/edit").await;
+    let csrf = Browser::csrf(&html);
+    let mut fields: Vec<(String, String)> = stagelab::http::ui::form::fields_of(&stored.def).into_iter().collect();
+    fields.push(("csrf_token".into(), csrf.clone()));
+    fields.push(("version".into(), (stored.version - 1).to_string()));
+    let (status, html, _) = b.post("/experiments/welcome-offer/edit", &form_of(&fields)).await;
+    assert_eq!(status, 422);
+    assert!(html.contains("someone changed this experiment while you were editing it"));
+}

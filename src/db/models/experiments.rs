@@ -320,3 +320,9 @@ async fn ensure_layer(conn: &mut AsyncPgConnection, key: Option<&str>) -> QueryR
     diesel::insert_into(layers::table).values(layers::key.eq(key)).on_conflict_do_nothing().execute(conn).await?;
     layers::table.filter(layers::key.eq(key)).select(layers::id).first(conn).await.map(Some)
 }
+
+/// Serialises changes of definitions (`apply`, UI edits and status changes) until the end of the
+/// current transaction.
+pub async fn lock_definitions(conn: &mut AsyncPgConnection) -> QueryResult<()> {
+    diesel::sql_query("SELECT pg_advisory_xact_lock(7415126353)").execute(conn).await.map(drop)
+}

@@ -71,8 +71,10 @@ o AS MATERIALIZED (
     FROM x LEFT JOIN agg a ON a.customer_id = x.customer_id
 ),
 cap AS (
+    -- The percentile of buyers' revenue: over all customers it would be 0 whenever fewer than
+    -- 1 − p of them buy, and capping at 0 would erase the metric.
     SELECT percentile_cont($10::float8) WITHIN GROUP (ORDER BY revenue) AS v
-    FROM o WHERE mature AND $10::float8 IS NOT NULL
+    FROM o WHERE mature AND revenue > 0 AND $10::float8 IS NOT NULL
 ),
 v AS (
     SELECT variant_id,

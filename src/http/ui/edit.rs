@@ -6,16 +6,15 @@ use super::error::UiError;
 use super::form::{self, Fields, Problems, VARIANT_ROWS};
 use super::session::Session;
 use super::with_headers;
-use crate::apply::plan::check_transition;
-use crate::db::models::experiments::{self, Origin, StoredExperiment};
-use crate::db::models::{audit, stages};
+use crate::changes::{self, ChangeError};
+use crate::db::models::experiments::{self, StoredExperiment};
+use crate::db::models::stages;
 use crate::domain::experiment::BUILTIN_METRICS;
 use crate::domain::lifecycle::Lifecycle;
 use crate::domain::password::UserRole;
 use crate::state::AppState;
 use actix_web::http::{header, StatusCode};
 use actix_web::{get, post, web, HttpResponse};
-use diesel_async::AsyncConnection;
 
 #[derive(serde::Deserialize)]
 pub(super) struct From {
@@ -38,7 +37,7 @@ fn render(
             user => session, csrf_token => &session.csrf_token, f => fields, problems, rows,
             stages => &lifecycle.stages, metrics => BUILTIN_METRICS,
             editing => editing.map(|e| minijinja::context! {
-                key => &e.def.key, started => e.started_at.is_some(), managed_by => &e.managed_by,
+                key => &e.def.key, started => e.started_at.is_some(), managed_by => &e.managed_by, version => e.version,
             }),
         },
     )?;
@@ -100,13 +99,20 @@ pub(super) async fn create(
         Ok(def) => def,
         Err(p) => return render(&session, &lifecycle, &fields, &p, None, StatusCode::UNPROCESSABLE_ENTITY),
     };
-    if def.key == "new" || experiments::find(&mut conn, &def.key).await?.is_some() {
-        let mut p = Problems::default();
-        p.fields.insert("key".into(), format!("the key {:?} is taken: choose another", def.key));
-        return render(&session, &lifecycle, &fields, &p, None, StatusCode::UNPROCESSABLE_ENTITY);
-    }
     def.status = crate::domain::experiment::Status::Draft;
-    save(&mut conn, &def, None, &format!("user:{}", session.email)).await?;
+    let refused = |message: String| {
+        let mut p = Problems::default();
+        p.fields.insert("key".into(), message);
+        render(&session, &lifecycle, &fields, &p, None, StatusCode::UNPROCESSABLE_ENTITY)
+    };
+    if def.key == "new" {
+        return refused("the key \"new\" is reserved: choose another".into());
+    }
+    match changes::create(&mut conn, &def, &format!("user:{}", session.email)).await {
+        Ok(()) => {}
+        Err(e @ ChangeError::Taken(_)) => return refused(e.to_string()),
+        Err(e) => return Err(e.into()),
+    }
     Ok(with_headers(HttpResponse::SeeOther())
         .insert_header((header::LOCATION, format!("/experiments/{}", def.key)))
         .finish())
@@ -143,49 +149,18 @@ pub(super) async fn update(
         Ok(def) => def,
         Err(p) => return render(&session, &lifecycle, &fields, &p, Some(&e), StatusCode::UNPROCESSABLE_ENTITY),
     };
-    if let Err(message) = check_transition(&e, &def) {
-        let p = Problems { general: vec![message], ..Problems::default() };
-        return render(&session, &lifecycle, &fields, &p, Some(&e), StatusCode::UNPROCESSABLE_ENTITY);
-    }
-    if !def.changed_fields(&e.def).is_empty() {
-        save(&mut conn, &def, Some(&e), &format!("user:{}", session.email)).await?;
+    let version = fields.get("version").and_then(|v| v.parse::<i32>().ok()).unwrap_or(e.version);
+    match changes::update(&mut conn, &def, version, &format!("user:{}", session.email)).await {
+        Ok(_) => {}
+        Err(err @ (ChangeError::Conflict | ChangeError::Refused(_))) => {
+            let p = Problems { general: vec![err.to_string()], ..Problems::default() };
+            return render(&session, &lifecycle, &fields, &p, Some(&e), StatusCode::UNPROCESSABLE_ENTITY);
+        }
+        Err(err) => return Err(err.into()),
     }
     Ok(with_headers(HttpResponse::SeeOther())
         .insert_header((header::LOCATION, format!("/experiments/{}", def.key)))
         .finish())
-}
-
-/// Stores a new (`existing` absent) or changed definition with its audit entry, in one transaction.
-async fn save(
-    conn: &mut diesel_async::AsyncPgConnection,
-    def: &crate::domain::experiment::ExperimentDef,
-    existing: Option<&StoredExperiment>,
-    actor: &str,
-) -> diesel::QueryResult<()> {
-    conn.transaction(async |conn| {
-        let action = match existing {
-            None => {
-                let origin = Origin { managed_by: "ui", source_file: None };
-                experiments::insert(conn, def, &crate::apply::new_salt(), origin).await?;
-                "experiment.create"
-            }
-            Some(e) => {
-                let origin = Origin { managed_by: &e.managed_by, source_file: e.source_file.as_deref() };
-                experiments::update(conn, e.id, def, origin).await?;
-                "experiment.update"
-            }
-        };
-        let entry = audit::NewEntry {
-            actor,
-            action,
-            entity_type: "experiment",
-            entity_key: &def.key,
-            before: existing.map(|e| serde_json::json!(e.def)),
-            after: Some(serde_json::json!(def)),
-        };
-        audit::record(conn, &entry).await
-    })
-    .await
 }
 
 #[get("/experiments/{key}/export.toml")]

@@ -13,6 +13,8 @@ pub enum UiError {
     Forbidden(String),
     /// No such thing.
     NotFound(String),
+    /// A form that cannot be read (too large, malformed).
+    BadRequest(String),
     /// A form that does not carry the session's CSRF token.
     Csrf,
     /// Anything else (logged, not shown).
@@ -23,7 +25,9 @@ impl fmt::Display for UiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             UiError::Login(next) => write!(f, "login required for {next}"),
-            UiError::Forbidden(m) | UiError::NotFound(m) | UiError::Internal(m) => f.write_str(m),
+            UiError::Forbidden(m) | UiError::NotFound(m) | UiError::Internal(m) | UiError::BadRequest(m) => {
+                f.write_str(m)
+            }
             UiError::Csrf => f.write_str("the form's security token is missing or stale"),
         }
     }
@@ -41,6 +45,17 @@ impl From<diesel_async::pooled_connection::deadpool::PoolError> for UiError {
     }
 }
 
+impl From<crate::changes::ChangeError> for UiError {
+    fn from(e: crate::changes::ChangeError) -> Self {
+        use crate::changes::ChangeError as E;
+        match e {
+            E::NotFound(_) => UiError::NotFound(e.to_string()),
+            E::Taken(_) | E::Conflict | E::Refused(_) => UiError::Forbidden(e.to_string()),
+            E::Database(e) => e.into(),
+        }
+    }
+}
+
 impl From<minijinja::Error> for UiError {
     fn from(e: minijinja::Error) -> Self {
         UiError::Internal(format!("template: {e}"))
@@ -53,6 +68,7 @@ impl ResponseError for UiError {
             UiError::Login(_) => StatusCode::SEE_OTHER,
             UiError::Forbidden(_) | UiError::Csrf => StatusCode::FORBIDDEN,
             UiError::NotFound(_) => StatusCode::NOT_FOUND,
+            UiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             UiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -65,6 +81,7 @@ impl ResponseError for UiError {
         let (heading, message) = match self {
             UiError::Forbidden(m) => ("Not allowed", m.clone()),
             UiError::NotFound(m) => ("Not found", m.clone()),
+            UiError::BadRequest(m) => ("The form could not be read", format!("{m}. Go back and try again.")),
             UiError::Csrf => {
                 ("Form expired", "The form was stale or not sent by this site. Go back, reload and try again.".into())
             }

@@ -38,7 +38,8 @@ pub fn fields_of(def: &ExperimentDef) -> Fields {
     put("stage", def.stage.clone());
     put("goal", def.goal.clone());
     put("window_days", def.window_days.to_string());
-    put("traffic_percent", (def.traffic * 100.0).to_string());
+    // Rounded to what people type: 0.29 × 100 is 28.999999999999996 in floating point.
+    put("traffic_percent", ((def.traffic * 100.0 * 1e9).round() / 1e9).to_string());
     put("layer", def.layer.clone().unwrap_or_default());
     put("targeting", def.targeting.as_ref().map_or_else(String::new, |r| json!(r.to_raw()).to_string()));
     put("primary", def.metrics.primary.clone());
@@ -48,7 +49,7 @@ pub fn fields_of(def: &ExperimentDef) -> Fields {
     put("method", def.stats.method.clone());
     put("alpha", def.stats.alpha.to_string());
     put("correction", def.stats.correction.clone());
-    put("mde_percent", (def.stats.mde * 100.0).to_string());
+    put("mde_percent", ((def.stats.mde * 100.0 * 1e9).round() / 1e9).to_string());
     put("winsorize", def.stats.winsorize.map_or_else(String::new, |w| w.to_string()));
     if def.stats.cuped {
         put("cuped", "on".into());

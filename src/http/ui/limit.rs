@@ -41,12 +41,16 @@ impl LoginLimiter {
         }
     }
 
-    /// Forgets the failures of `keys` (after a successful login).
-    pub fn succeed(&self, keys: &[String]) {
+    /// After a successful login: the attempt recorded for the address (see [`LoginLimiter::fail`],
+    /// called before verifying so that parallel guesses count) is taken back, and the e-mail's
+    /// failures are forgotten. The address's other failures stay: owning one account must not
+    /// reset an address's budget for guessing others.
+    pub fn succeed(&self, address: &str, email: &str) {
         let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        for k in keys {
-            map.remove(k);
+        if let Some(times) = map.get_mut(address) {
+            times.pop();
         }
+        map.remove(email);
     }
 }
 
@@ -66,8 +70,15 @@ mod tests {
         assert!(l.blocked(&keys, t));
         assert!(!l.blocked(&["ip:2".to_string()], t));
         assert!(!l.blocked(&keys, t + WINDOW + Duration::from_secs(1)));
-        l.fail(&keys, t);
-        l.succeed(&keys);
-        assert!(!l.blocked(&keys, t));
+        let later = t + WINDOW + Duration::from_secs(2);
+        let both = vec!["ip:3".to_string(), "email:a".to_string()];
+        for _ in 0..4 {
+            l.fail(&both, later);
+        }
+        l.fail(&both, later); // the fifth attempt, recorded before verifying, succeeds
+        l.succeed("ip:3", "email:a");
+        assert!(!l.blocked(&both, later), "4 failures left on the address, none on the e-mail");
+        l.fail(&both, later);
+        assert!(l.blocked(&["ip:3".to_string()], later));
     }
 }

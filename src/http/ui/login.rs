@@ -82,20 +82,25 @@ pub(super) async fn submit(
         let message = "Too many failed attempts. Wait 15 minutes and try again.";
         return form_page(&req, actix_web::http::StatusCode::TOO_MANY_REQUESTS, &form.next, &email, Some(message));
     }
+    // Count the attempt before verifying, so that parallel guesses count too.
+    state.login_limit.fail(&keys, now);
     let mut conn = state.pool.get().await?;
     let user = users::find_by_email(&mut conn, &email).await?;
-    // Verify against a fixed hash when the user does not exist, so timing does not tell.
-    let stored = user.as_ref().map_or(DUMMY_HASH.as_str(), |u| u.password_hash.as_str());
-    let password_ok = password::verify(&form.password, stored);
+    // Verify against a fixed hash when the user does not exist, so timing does not tell. argon2
+    // is slow on purpose: it runs on the blocking pool, not on the request workers.
+    let stored = user.as_ref().map_or_else(|| DUMMY_HASH.clone(), |u| u.password_hash.clone());
+    let typed = form.password.clone();
+    let password_ok = web::block(move || password::verify(&typed, &stored))
+        .await
+        .map_err(|e| UiError::Internal(format!("password check: {e}")))?;
     let user = match user {
         Some(u) if password_ok && u.disabled_at.is_none() => u,
         _ => {
-            state.login_limit.fail(&keys, now);
             tracing::info!(%email, %ip, "failed login");
             return form_page(&req, unauthorized, &form.next, &email, Some("Wrong e-mail or password."));
         }
     };
-    state.login_limit.succeed(&keys);
+    state.login_limit.succeed(&keys[0], &keys[1]);
     let token = session::random_token();
     let csrf = session::random_token();
     let expires_at = chrono::Utc::now() + chrono::Duration::hours(session::LIFETIME_HOURS);

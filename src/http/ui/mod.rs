@@ -80,7 +80,9 @@ pub fn encode_component(s: &str) -> String {
 
 /// A local redirect target: a path on this site, else `/` (no open redirects).
 pub fn safe_next(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') && next.len() <= 500 {
+    let second = next.as_bytes().get(1).copied();
+    let plain = next.bytes().all(|b| b.is_ascii_alphanumeric() || b"/_.~?=&%-+,".contains(&b));
+    if next.starts_with('/') && second != Some(b'/') && plain && next.len() <= 500 {
         next
     } else {
         "/"
@@ -97,6 +99,9 @@ mod tests {
         assert_eq!(safe_next("//evil.example"), "/");
         assert_eq!(safe_next("https://evil.example"), "/");
         assert_eq!(safe_next("/\\evil"), "/");
+        assert_eq!(safe_next("/\t/evil.example"), "/", "browsers drop tabs: this would be //evil.example");
+        assert_eq!(safe_next("/ /evil"), "/");
+        assert_eq!(safe_next("/report?x=%2F"), "/report?x=%2F");
         assert_eq!(encode_component("/a b?c=d"), "/a%20b%3Fc%3Dd");
     }
 }

@@ -4,14 +4,13 @@
 use super::error::UiError;
 use super::session::Session;
 use super::{page, with_headers};
-use crate::db::models::audit;
-use crate::db::models::experiments::{self, Origin, StoredExperiment};
+use crate::changes;
+use crate::db::models::experiments::{self, StoredExperiment};
 use crate::domain::experiment::Status;
 use crate::domain::password::UserRole;
 use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{get, post, web, HttpResponse};
-use diesel_async::AsyncConnection;
 
 /// Whether `from → to` is a status change a person may make.
 pub fn allowed(from: Status, to: Status) -> bool {
@@ -90,26 +89,11 @@ pub(super) async fn change(
     session.check_csrf(&form.csrf_token)?;
     session.require(UserRole::Editor)?;
     let (key, to) = path.into_inner();
-    let (e, to) = load(&state, &key, &to).await?;
-    let mut def = e.def.clone();
-    def.status = to;
+    let to: Status = to.parse().map_err(UiError::NotFound)?;
     let actor = format!("user:{}", session.email);
     let mut conn = state.pool.get().await?;
-    conn.transaction(async |conn| {
-        let origin = Origin { managed_by: &e.managed_by, source_file: e.source_file.as_deref() };
-        experiments::update(conn, e.id, &def, origin).await?;
-        let entry = audit::NewEntry {
-            actor: &actor,
-            action: "experiment.status",
-            entity_type: "experiment",
-            entity_key: &def.key,
-            before: Some(serde_json::json!({ "status": e.def.status })),
-            after: Some(serde_json::json!({ "status": to })),
-        };
-        audit::record(conn, &entry).await
-    })
-    .await?;
-    tracing::info!(experiment = %key, from = %e.def.status, %to, %actor, "status changed");
+    let from = changes::set_status(&mut conn, &key, to, allowed, &actor).await?;
+    tracing::info!(experiment = %key, %from, %to, %actor, "status changed");
     Ok(with_headers(HttpResponse::SeeOther()).insert_header((header::LOCATION, format!("/experiments/{key}"))).finish())
 }
 

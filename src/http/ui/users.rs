@@ -71,7 +71,11 @@ pub(super) async fn create(
         }
     };
     let secret = password::generate();
-    let hash = password::hash(&secret).map_err(|e| UiError::Internal(format!("hashing: {e}")))?;
+    let typed = secret.clone();
+    let hash = web::block(move || password::hash(&typed))
+        .await
+        .map_err(|e| UiError::Internal(format!("hashing: {e}")))?
+        .map_err(|e| UiError::Internal(format!("hashing: {e}")))?;
     let mut conn = state.pool.get().await?;
     let notice = if crate::users::create(&mut conn, &email, role, &hash, &format!("user:{}", session.email)).await? {
         Notice {
