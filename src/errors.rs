@@ -138,6 +138,16 @@ impl From<diesel::result::Error> for ApiError {
     }
 }
 
+impl From<crate::state::ReportError> for ApiError {
+    fn from(e: crate::state::ReportError) -> Self {
+        match e {
+            crate::state::ReportError::Pool(e) => e.into(),
+            crate::state::ReportError::Database(e) => e.into(),
+            crate::state::ReportError::Closed => ApiError::internal("the service is shutting down"),
+        }
+    }
+}
+
 impl From<diesel_async::pooled_connection::deadpool::PoolError> for ApiError {
     fn from(e: diesel_async::pooled_connection::deadpool::PoolError) -> Self {
         tracing::warn!(error = %e, "no database connection");

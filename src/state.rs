@@ -29,6 +29,35 @@ pub struct AppState {
     pub key_misses: Arc<MissLimiter>,
     /// Failed UI logins per address and e-mail.
     pub login_limit: Arc<LoginLimiter>,
+    /// Reports computed at once (each is one heavy query): more wait their turn.
+    pub reports: Arc<tokio::sync::Semaphore>,
+}
+
+/// Reports computed at the same time, at most.
+const CONCURRENT_REPORTS: usize = 2;
+
+impl AppState {
+    /// The report of experiment `key` now (`None`: no such experiment), computed when one of the
+    /// report slots is free, so that page views cannot pile heavy queries onto the database.
+    pub async fn report(&self, key: &str) -> Result<Option<crate::analysis::Report>, ReportError> {
+        let _slot = self.reports.acquire().await.map_err(|_| ReportError::Closed)?;
+        let mut conn = self.pool.get().await?;
+        Ok(crate::analysis::compute(&mut conn, key, chrono::Utc::now()).await?)
+    }
+}
+
+/// Why a report could not be computed.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// No database connection.
+    #[error(transparent)]
+    Pool(#[from] diesel_async::pooled_connection::deadpool::PoolError),
+    /// The query failed.
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+    /// The service is shutting down.
+    #[error("the service is shutting down")]
+    Closed,
 }
 
 /// How often definitions are reloaded when no change notification arrives.
@@ -49,6 +78,7 @@ impl AppState {
         let assigner = Arc::new(Assigner::new(cache.clone(), loader, writer, 200_000, metrics.clone()));
         let key_misses = Arc::new(MissLimiter::new(50));
         let login_limit = Arc::new(LoginLimiter::default());
-        AppState { pool, config: Arc::new(config), metrics, cache, assigner, key_misses, login_limit }
+        let reports = Arc::new(tokio::sync::Semaphore::new(CONCURRENT_REPORTS));
+        AppState { pool, config: Arc::new(config), metrics, cache, assigner, key_misses, login_limit, reports }
     }
 }

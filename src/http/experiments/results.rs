@@ -1,6 +1,6 @@
 //! `GET /api/v1/experiments/{key}/results` (JSON, CONTRACT §5) and `…/results.csv`.
 
-use crate::analysis::{self, Report};
+use crate::analysis::Report;
 use crate::errors::ApiError;
 use crate::http::auth::AdminKey;
 use crate::state::AppState;
@@ -9,8 +9,7 @@ use actix_web::{get, web, HttpResponse};
 
 /// Computes the report of `key` now, or 404.
 pub(crate) async fn report_of(state: &AppState, key: &str) -> Result<Report, ApiError> {
-    let mut conn = state.pool.get().await?;
-    let report = analysis::compute(&mut conn, key, chrono::Utc::now()).await?;
+    let report = state.report(key).await?;
     report.ok_or_else(|| ApiError::not_found(format!("No experiment with key {key:?}.")))
 }
 

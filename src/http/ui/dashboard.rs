@@ -82,7 +82,7 @@ pub(super) async fn dashboard(state: web::Data<AppState>, session: Session) -> R
         for e in
             all.iter().filter(|e| e.def.stage == stage.id && matches!(e.def.status, Status::Running | Status::Paused))
         {
-            let report = crate::analysis::compute(&mut conn, &e.def.key, now).await?;
+            let report = state.report(&e.def.key).await?;
             let verdict = report.as_ref().and_then(|r| r.verdicts.first().cloned());
             list.push(ExperimentView {
                 key: e.def.key.clone(),

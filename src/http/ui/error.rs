@@ -45,6 +45,12 @@ impl From<diesel_async::pooled_connection::deadpool::PoolError> for UiError {
     }
 }
 
+impl From<crate::state::ReportError> for UiError {
+    fn from(e: crate::state::ReportError) -> Self {
+        UiError::Internal(format!("report: {e}"))
+    }
+}
+
 impl From<crate::changes::ChangeError> for UiError {
     fn from(e: crate::changes::ChangeError) -> Self {
         use crate::changes::ChangeError as E;

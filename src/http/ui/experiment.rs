@@ -20,7 +20,7 @@ pub(super) async fn detail(
     let mut conn = state.pool.get().await?;
     let not_found = || UiError::NotFound(format!("There is no experiment with key {key:?}."));
     let experiment = experiments::find(&mut conn, &key).await?.ok_or_else(not_found)?;
-    let report = crate::analysis::compute(&mut conn, &key, chrono::Utc::now()).await?.ok_or_else(not_found)?;
+    let report = state.report(&key).await?.ok_or_else(not_found)?;
     let keys: Vec<String> = report.exposures.variants.iter().map(|v| v.variant.clone()).collect();
     let charts = minijinja::context! {
         forest => Value::from_safe_string(crate::report::svg::forest(&report.metrics)),

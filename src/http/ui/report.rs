@@ -34,8 +34,8 @@ pub(super) async fn csv(
 ) -> Result<HttpResponse, UiError> {
     viewer(&req).await?;
     let key = path.into_inner();
-    let mut conn = state.pool.get().await?;
-    let found = crate::analysis::compute(&mut conn, &key, chrono::Utc::now())
+    let found = state
+        .report(&key)
         .await?
         .ok_or_else(|| UiError::NotFound(format!("There is no experiment with key {key:?}.")))?;
     Ok(super::with_headers(HttpResponse::Ok())
@@ -56,8 +56,8 @@ pub(super) async fn page_of(
 ) -> Result<HttpResponse, UiError> {
     let session = viewer(&req).await?;
     let key = path.into_inner();
-    let mut conn = state.pool.get().await?;
-    let report = crate::analysis::compute(&mut conn, &key, chrono::Utc::now())
+    let report = state
+        .report(&key)
         .await?
         .ok_or_else(|| UiError::NotFound(format!("There is no experiment with key {key:?}.")))?;
     let mut context = crate::report::html::context(&report);
