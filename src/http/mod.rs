@@ -6,6 +6,7 @@ pub mod auth_limit;
 pub mod events;
 pub mod experiments;
 pub mod health;
+pub mod lifecycle;
 pub mod metrics;
 
 use crate::errors::{self, ApiError};
@@ -28,6 +29,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(health::configure)
         .configure(metrics::configure)
         .configure(experiments::configure)
+        .configure(lifecycle::configure)
         .configure(assignments::configure)
         .configure(events::configure);
 }

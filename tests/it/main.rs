@@ -6,6 +6,7 @@ mod support;
 mod api_experiments;
 mod apply;
 mod assignments;
+mod backdating;
 mod cli;
 mod durability;
 mod embedded;
