@@ -19,6 +19,7 @@ pub mod events;
 pub mod files;
 pub mod http;
 pub mod pg;
+pub mod simulate;
 pub mod startup;
 pub mod state;
 pub mod stats;

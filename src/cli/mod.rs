@@ -6,6 +6,7 @@ pub mod import;
 pub mod keys;
 pub mod migrate;
 pub mod serve;
+pub mod simulate;
 pub mod stats;
 pub mod users;
 
@@ -68,6 +69,9 @@ pub enum Command {
     Users(users::UsersCommand),
     /// Calculators on summary statistics (the same engine as the reports).
     Stats(stats::StatsArgs),
+    /// Drive a running service with a synthetic store whose true effects are known (also a load
+    /// generator).
+    Simulate(simulate::SimulateArgs),
 }
 
 impl GlobalArgs {
@@ -112,6 +116,7 @@ pub fn main() -> ExitCode {
             Command::Import(args) => import::run(config, args).await,
             Command::Keys(cmd) => keys::run(config, cmd).await,
             Command::Users(cmd) => users::run(config, cmd).await,
+            Command::Simulate(args) => simulate::run(args).await,
             Command::Stats(_) => unreachable!("handled above"),
         }
     })
