@@ -49,30 +49,35 @@ pub async fn run(config: Config, cmd: KeysCommand) -> ExitCode {
     }
 }
 
+/// Stores a new key with its audit entry; returns the stored key and its token (shown once).
+pub(crate) async fn create(
+    conn: &mut diesel_async::AsyncPgConnection,
+    name: &str,
+    role: KeyRole,
+    actor: &str,
+) -> anyhow::Result<(api_keys::ApiKey, String)> {
+    let token = key::generate(role);
+    let new = api_keys::NewApiKey { name, role: role.as_str(), prefix: &token.prefix, token_hash: &token.hash };
+    let stored = api_keys::insert(conn, &new).await?;
+    let after = serde_json::json!({"id": stored.id, "name": stored.name, "role": stored.role, "prefix": stored.prefix});
+    let entry = audit::NewEntry {
+        actor,
+        action: "key.create",
+        entity_type: "api_key",
+        entity_key: &stored.id.to_string(),
+        before: None,
+        after: Some(after),
+    };
+    audit::record(conn, &entry).await?;
+    Ok((stored, token.token))
+}
+
 async fn execute(pool: &crate::db::Pool, cmd: KeysCommand) -> anyhow::Result<ExitCode> {
     let mut conn = pool.get().await?;
     match cmd {
         KeysCommand::Create { name, role } => {
-            let token = key::generate(role);
-            let new = api_keys::NewApiKey {
-                name: name.trim(),
-                role: role.as_str(),
-                prefix: &token.prefix,
-                token_hash: &token.hash,
-            };
-            let stored = api_keys::insert(&mut conn, &new).await?;
-            let after =
-                serde_json::json!({"id": stored.id, "name": stored.name, "role": stored.role, "prefix": stored.prefix});
-            let entry = audit::NewEntry {
-                actor: &super::cli_actor(),
-                action: "key.create",
-                entity_type: "api_key",
-                entity_key: &stored.id.to_string(),
-                before: None,
-                after: Some(after),
-            };
-            audit::record(&mut conn, &entry).await?;
-            println!("{}", token.token);
+            let (_, token) = create(&mut conn, name.trim(), role, &super::cli_actor()).await?;
+            println!("{token}");
         }
         KeysCommand::List => {
             println!("{:>5}  {:<10}  {:<16}  {:<24}  {:<8}  name", "id", "role", "prefix", "created", "status");

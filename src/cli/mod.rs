@@ -2,6 +2,7 @@
 //! (database unreachable, I/O), 2 bad input (invalid files, flags or values).
 
 pub mod apply;
+pub mod demo;
 pub mod import;
 pub mod keys;
 pub mod migrate;

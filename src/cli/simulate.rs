@@ -35,6 +35,9 @@ pub struct SimulateArgs {
     /// more the batch endpoint.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=1000))]
     pub batch: u16,
+    /// Events per POST /api/v1/events.
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u16).range(1..=10_000))]
+    pub event_batch: u16,
     /// Print the summary as one JSON object.
     #[arg(long)]
     pub json: bool,
@@ -63,6 +66,7 @@ pub async fn run(args: SimulateArgs) -> ExitCode {
         rate: (args.rate > 0.0).then_some(args.rate),
         concurrency: usize::from(args.concurrency),
         batch: usize::from(args.batch),
+        event_batch: usize::from(args.event_batch),
         ..Options::default()
     };
     let progress = if std::io::stderr().is_terminal() { Progress::Bar } else { Progress::Hidden };

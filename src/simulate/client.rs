@@ -102,9 +102,13 @@ impl Client {
 
     async fn get(&self, path: &str) -> Result<Value, SimError> {
         let url = self.url(path)?;
-        let response = self.http.get(url.clone()).bearer_auth(&self.key).send().await.map_err(|e| {
-            SimError::Unreachable { url: self.base.to_string(), cause: error_chain(&e) }
-        })?;
+        let response = self
+            .http
+            .get(url.clone())
+            .bearer_auth(&self.key)
+            .send()
+            .await
+            .map_err(|e| SimError::Unreachable { url: self.base.to_string(), cause: error_chain(&e) })?;
         let status = response.status();
         let body: Value = response.json().await.unwrap_or(Value::Null);
         match status {
@@ -118,14 +122,19 @@ impl Client {
                 let what = format!("GET {path} answered {status} without stagelab's error envelope");
                 Err(SimError::NotStagelab { url: self.base.to_string(), what })
             }
-            _ => Err(SimError::Failed { what: "a definitions request", status: status.as_u16(), message: message(&body) }),
+            _ => Err(SimError::Failed {
+                what: "a definitions request",
+                status: status.as_u16(),
+                message: message(&body),
+            }),
         }
     }
 
     /// POSTs JSON, retrying 503 answers and lost connections with growing pauses.
     async fn post(&self, path: &str, what: &'static str, body: &impl Serialize) -> Result<(Value, Duration), SimError> {
         let url = self.url(path)?;
-        let body = serde_json::to_vec(body).map_err(|e| SimError::Failed { what, status: 0, message: e.to_string() })?;
+        let body =
+            serde_json::to_vec(body).map_err(|e| SimError::Failed { what, status: 0, message: e.to_string() })?;
         let mut attempt = 0;
         loop {
             let started = Instant::now();

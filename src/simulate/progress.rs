@@ -32,8 +32,9 @@ impl Reporter {
     pub(super) fn new(progress: Progress, total: u64) -> Reporter {
         let bar = (progress == Progress::Bar).then(|| {
             let bar = ProgressBar::new(total);
-            let style = ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} customers {msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar());
+            let style =
+                ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} customers {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar());
             bar.set_style(style);
             bar.enable_steady_tick(Duration::from_millis(200));
             bar
@@ -54,7 +55,7 @@ impl Reporter {
         self.done += 1;
         if let Some(bar) = &self.bar {
             bar.set_position(self.done);
-            if self.done % 256 == 0 {
+            if self.done.is_multiple_of(256) {
                 bar.set_message(format!("· {events} events · {requests_per_second:.0} req/s"));
             }
         }

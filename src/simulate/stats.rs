@@ -87,11 +87,7 @@ impl fmt::Display for Summary {
             "events           {} sent: {} accepted, {} duplicates",
             self.events_sent, self.events_accepted, self.events_duplicates
         )?;
-        writeln!(
-            f,
-            "throughput       {:.0} requests/s over {:.1} s",
-            self.requests_per_second, self.elapsed_seconds
-        )?;
+        writeln!(f, "throughput       {:.0} requests/s over {:.1} s", self.requests_per_second, self.elapsed_seconds)?;
         for (name, p) in [("assignment calls", &self.assign_latency_ms), ("event calls", &self.events_latency_ms)] {
             writeln!(
                 f,

@@ -15,3 +15,4 @@ mod events;
 mod health;
 mod import;
 mod migrations;
+mod simulate;

@@ -159,3 +159,10 @@ async fn update_stages(conn: &mut AsyncPgConnection, customers: &[String], lifec
     .await?;
     Ok(())
 }
+
+/// Whether any event is stored at all (the demo fills only an empty store).
+pub async fn any(conn: &mut AsyncPgConnection) -> QueryResult<bool> {
+    use crate::db::schema::events;
+    use diesel::QueryDsl;
+    diesel::select(diesel::dsl::exists(events::table.select(events::id))).get_result(conn).await
+}

@@ -320,3 +320,18 @@ async fn ensure_layer(conn: &mut AsyncPgConnection, key: Option<&str>) -> QueryR
     diesel::insert_into(layers::table).values(layers::key.eq(key)).on_conflict_do_nothing().execute(conn).await?;
     layers::table.filter(layers::key.eq(key)).select(layers::id).first(conn).await.map(Some)
 }
+
+/// For the demo: gives every started experiment that has no exposure yet the salt
+/// `demo:<key>` and the start time `started_at`. A fixed salt makes the simulated demo the same
+/// on every machine; the back-dated start matches its back-dated history. Without exposures the
+/// salt has decided nothing yet, so changing it moves no customer. Returns how many changed.
+pub async fn pin_for_demo(conn: &mut AsyncPgConnection, started_at: DateTime<Utc>) -> QueryResult<usize> {
+    diesel::sql_query(
+        "UPDATE experiments AS e SET salt = 'demo:' || e.key, started_at = $1 \
+         WHERE e.started_at IS NOT NULL \
+           AND NOT EXISTS (SELECT 1 FROM exposures x WHERE x.experiment_id = e.id)",
+    )
+    .bind::<diesel::sql_types::Timestamptz, _>(started_at)
+    .execute(conn)
+    .await
+}

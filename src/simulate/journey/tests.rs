@@ -19,9 +19,11 @@ fn now() -> DateTime<Utc> {
     "2026-11-23T00:00:00Z".parse().unwrap()
 }
 
+/// Every event and every visit of a run, with the customer's number.
+type Journeys = (Vec<(u64, SimEvent)>, Vec<(u64, Visit)>);
+
 /// Runs `n` whole journeys; at acquisition, even customers get `coupon10` and odd ones `control`.
-/// Returns every event and every visit with its customer number.
-fn run(world: &World, n: u64) -> (Vec<(u64, SimEvent)>, Vec<(u64, Visit)>) {
+fn run(world: &World, n: u64) -> Journeys {
     let (mut events, mut visits) = (Vec::new(), Vec::new());
     for i in 0..n {
         let (mut c, arrival) = world.customer(i, 120.0);
@@ -65,30 +67,43 @@ fn baseline_probabilities_and_true_effects_are_honoured() {
     let world = World { model: &model, seed: 1, now: now() };
     let n = 40_000;
     let (events, visits) = run(&world, n);
+    // Customers whose step had its full time before `now` (later ones are cut off by it).
+    let times: std::collections::HashMap<(u64, usize), DateTime<Utc>> =
+        visits.iter().map(|(i, v)| ((*i, v.stage), v.at)).collect();
+    let at = |i: u64, stage: usize| times.get(&(i, stage)).copied();
+    let before = |days: i64| now() - Duration::days(days);
     let reached = |stage: &str| -> Vec<u64> {
-        events.iter().filter(|(_, e)| e.stage.as_deref() == Some(stage)).map(|(i, _)| *i).collect()
+        let mut who: Vec<u64> =
+            events.iter().filter(|(_, e)| e.stage.as_deref() == Some(stage)).map(|(i, _)| *i).collect();
+        who.sort_unstable();
+        who
     };
-    let share = |part: usize, whole: usize| part as f64 / whole as f64;
+    let rate = |from: &[u64], to: &[u64], from_stage: usize, days: i64, parity: Option<u64>| -> f64 {
+        let whole: Vec<u64> = from
+            .iter()
+            .copied()
+            .filter(|i| parity.is_none_or(|p| i % 2 == p) && at(*i, from_stage).unwrap() < before(days))
+            .collect();
+        whole.iter().filter(|i| to.binary_search(i).is_ok()).count() as f64 / whole.len() as f64
+    };
+    let all: Vec<u64> = (0..n).collect();
     assert_eq!(reached("reach").len() as u64, n);
     let acquired = reached("acquisition");
-    let rate = share(acquired.len(), n as usize);
-    assert!((rate - 0.25).abs() < 0.01, "reach → acquisition {rate}");
+    let first = rate(&all, &acquired, 0, 14, None);
+    assert!((first - 0.40).abs() < 0.01, "reach → acquisition {first}");
     let retained = reached("retention");
-    for (parity, expected) in [(0, 0.24), (1, 0.20)] {
-        let had = acquired.iter().filter(|i| *i % 2 == parity).count();
-        let got = retained.iter().filter(|i| *i % 2 == parity).count();
-        let rate = share(got, had);
-        assert!((rate - expected).abs() < 0.02, "arm {parity}: acquisition → retention {rate}, expected {expected}");
+    for (parity, expected) in [(0, 0.42), (1, 0.35)] {
+        let repeat = rate(&acquired, &retained, 1, 30, Some(parity));
+        assert!((repeat - expected).abs() < 0.02, "arm {parity}: acquisition → retention {repeat}, not {expected}");
     }
-    let nurtured = share(reached("nurture").len(), acquired.len());
-    assert!((nurtured - 0.5).abs() < 0.03, "side stage {nurtured}");
-    let advocates = share(reached("advocacy").len(), retained.len());
+    let nurtured = rate(&acquired, &reached("nurture"), 1, 30, None);
+    assert!((nurtured - 0.5).abs() < 0.02, "side stage {nurtured}");
+    let advocates = rate(&retained, &reached("advocacy"), 3, 60, None);
     assert!((advocates - 0.10).abs() < 0.03, "retention → advocacy {advocates}");
 
     // Every visit and event lies in the past, every retention within the coupon's window.
     assert!(events.iter().all(|(_, e)| e.occurred_at <= now()));
     assert!(visits.iter().all(|(_, v)| v.at <= now()));
-    let at = |i: u64, stage: usize| visits.iter().find(|(c, v)| *c == i && v.stage == stage).map(|(_, v)| v.at);
     for i in retained {
         let gap = at(i, 3).unwrap() - at(i, 1).unwrap();
         assert!(gap > Duration::zero() && gap <= Duration::days(30), "customer {i}: {gap}");
