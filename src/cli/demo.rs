@@ -18,7 +18,7 @@ use std::path::Path;
 pub const DEMO_ADMIN: &str = "admin@stagelab.local";
 /// Customers of the demo's history: enough for clear answers in every report, few enough to fill
 /// within about half a minute in a release build.
-pub const DEMO_CUSTOMERS: u64 = 100_000;
+pub const DEMO_CUSTOMERS: u64 = 120_000;
 /// Days of demo history: long enough for the 60-day referral window to mature.
 pub const DEMO_DAYS: f64 = 120.0;
 /// The demo's seed (with the pinned salts, the demo is the same everywhere).

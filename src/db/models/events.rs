@@ -98,16 +98,18 @@ pub async fn ingest(
 
 /// Derives the stage of these customers (sorted ids) from all of their events and stores it.
 async fn update_stages(conn: &mut AsyncPgConnection, customers: &[String], lifecycle: &Lifecycle) -> QueryResult<()> {
-    diesel::sql_query("INSERT INTO customers (customer_id) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING")
-        .bind::<Array<Text>, _>(customers)
-        .execute(conn)
-        .await?;
-    // Serialise concurrent batches per customer (in id order, so they cannot deadlock); the
-    // evidence query below then sees every committed event of the customer.
-    diesel::sql_query("SELECT customer_id FROM customers WHERE customer_id = ANY($1) ORDER BY customer_id FOR UPDATE")
-        .bind::<Array<Text>, _>(customers)
-        .execute(conn)
-        .await?;
+    // Create missing customers and lock every one of them, in one pass in id order, which
+    // serialises concurrent batches per customer (the evidence query below then sees every
+    // committed event of the customer). One pass matters: inserting the new rows first and then
+    // locking the existing ones would hold a later id while waiting for an earlier one, against
+    // the order in which the exposure writer takes them, and the two would deadlock.
+    diesel::sql_query(
+        "INSERT INTO customers (customer_id) SELECT unnest($1::text[]) \
+         ON CONFLICT (customer_id) DO UPDATE SET customer_id = excluded.customer_id",
+    )
+    .bind::<Array<Text>, _>(customers)
+    .execute(conn)
+    .await?;
     // Purchases count once per order (the same order may arrive from two sources, e.g. live and
     // imported); a purchase without an order id is an order of its own.
     let rows: Vec<EvidenceRow> = diesel::sql_query(
