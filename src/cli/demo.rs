@@ -116,12 +116,14 @@ impl Demo {
     }
 }
 
-/// Runs the simulation; on success marks the history done and revokes the demo's key.
+/// Runs the simulation; on success refreshes the planner's statistics, marks the history done
+/// and revokes the demo's key.
 async fn run_fill(pool: Pool, url: String, fill: Fill) {
     let result = async {
         let client = Client::new(&url, &fill.token)?;
         let summary = simulate::run(&client, &fill.options, Progress::Log).await?;
         let mut conn = pool.get().await?;
+        events::analyze_after_bulk_load(&mut conn).await?;
         let marker = json!({"status": "done", "seed": fill.options.seed, "summary": summary});
         settings::put(&mut conn, settings::DEMO_SIMULATION, &marker).await?;
         api_keys::revoke(&mut conn, fill.key_id).await?;

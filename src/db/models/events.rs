@@ -168,3 +168,9 @@ pub async fn any(conn: &mut AsyncPgConnection) -> QueryResult<bool> {
     use diesel::QueryDsl;
     diesel::select(diesel::dsl::exists(events::table.select(events::id))).get_result(conn).await
 }
+
+/// Refreshes the planner's statistics of the tables a bulk load filled (events, exposures,
+/// customers), so that the first reports after it get good plans without waiting for autovacuum.
+pub async fn analyze_after_bulk_load(conn: &mut AsyncPgConnection) -> QueryResult<()> {
+    diesel::sql_query("ANALYZE events, exposures, customers").execute(conn).await.map(|_| ())
+}
