@@ -6,6 +6,7 @@
 //! - [`apply`] and [`files`]: experiments as code;
 //! - [`db`]: every diesel query, the schema, the pool and migrations;
 //! - [`pg`]: the embedded PostgreSQL cluster used when no `DATABASE_URL` is set;
+//! - [`simulate`]: a synthetic store with known true effects that drives the HTTP API (a client);
 //! - [`domain`] and [`stats`]: pure code that knows nothing of HTTP or SQL.
 
 pub mod analysis;
@@ -23,6 +24,7 @@ pub mod http;
 pub mod keys;
 pub mod pg;
 pub mod report;
+pub mod simulate;
 pub mod startup;
 pub mod state;
 pub mod stats;

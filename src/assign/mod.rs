@@ -16,7 +16,9 @@ pub mod snapshot;
 pub mod writer;
 
 use crate::db::models::exposures::{CustomerUpdate, NewExposure};
+use crate::events::MAX_FUTURE_SECONDS;
 use crate::http::metrics::Metrics;
+use chrono::{DateTime, Utc};
 use decide::{CustomerView, Decision};
 use known::{Known, KnownCustomers};
 use lookup::FactsLoader;
@@ -48,6 +50,18 @@ pub struct AssignRequest {
     /// Only these experiments.
     #[serde(default)]
     pub experiments: Option<Vec<String>>,
+    /// When a new exposure happened, to back-fill history: RFC 3339, at most 5 minutes ahead.
+    /// Only admin keys may send it (the handler checks); a stored exposure keeps its time.
+    #[serde(default)]
+    pub at: Option<String>,
+}
+
+impl AssignRequest {
+    /// The back-dated exposure time, once [`validate`] has accepted `at`.
+    fn exposed_at(&self) -> Option<DateTime<Utc>> {
+        let at = self.at.as_deref()?;
+        DateTime::parse_from_rfc3339(at).ok().map(|t| t.with_timezone(&Utc))
+    }
 }
 
 /// One assignment in a response.
@@ -133,7 +147,9 @@ impl Assigner {
     /// Assigns every request; answers only after every first exposure is committed.
     pub async fn assign(&self, requests: Vec<AssignRequest>) -> Result<Vec<AssignResponse>, AssignError> {
         let snapshot = self.cache.snapshot();
-        let problems: Vec<Value> = requests.iter().enumerate().flat_map(|(i, r)| validate(i, r, &snapshot)).collect();
+        let now = Utc::now();
+        let problems: Vec<Value> =
+            requests.iter().enumerate().flat_map(|(i, r)| validate(i, r, &snapshot, now)).collect();
         if !problems.is_empty() {
             return Err(AssignError::Invalid(problems));
         }
@@ -202,12 +218,14 @@ impl Assigner {
             };
             let decisions = decide::decide(&snapshot, &view, request.experiments.as_deref());
             let before = new.len();
+            let exposed_at = request.exposed_at();
             for d in decisions.iter().filter(|d| d.new_exposure) {
                 new.push(NewExposure {
                     customer_id: request.customer_id.clone(),
                     experiment_id: d.experiment.id,
                     variant_id: d.experiment.variants[d.variant].id,
                     is_override: d.is_override,
+                    exposed_at,
                 });
             }
             if stored.is_none() || changed || new.len() > before {
@@ -325,7 +343,7 @@ fn stored_at_stage(
 }
 
 /// Every problem of one request, as `{"index", "field", "message"}`.
-fn validate(index: usize, r: &AssignRequest, snapshot: &snapshot::Snapshot) -> Vec<Value> {
+fn validate(index: usize, r: &AssignRequest, snapshot: &snapshot::Snapshot, now: DateTime<Utc>) -> Vec<Value> {
     let mut problems = Vec::new();
     let mut problem =
         |field: &str, message: String| problems.push(json!({"index": index, "field": field, "message": message}));
@@ -365,6 +383,15 @@ fn validate(index: usize, r: &AssignRequest, snapshot: &snapshot::Snapshot) -> V
     if let Some(keys) = &r.experiments {
         if keys.len() > 100 || keys.iter().any(|k| k.is_empty() || k.len() > 63) {
             problem("experiments", "experiments lists up to 100 experiment keys".into());
+        }
+    }
+    if let Some(at) = &r.at {
+        match DateTime::parse_from_rfc3339(at) {
+            Err(_) => problem("at", format!("{at:?} is not an RFC 3339 time such as \"2026-11-23T10:00:00Z\"")),
+            Ok(t) if t.with_timezone(&Utc) > now + chrono::Duration::seconds(MAX_FUTURE_SECONDS) => {
+                problem("at", format!("{at} is more than 5 minutes in the future"))
+            }
+            Ok(_) => {}
         }
     }
     problems

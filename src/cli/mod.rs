@@ -2,11 +2,13 @@
 //! (database unreachable, I/O), 2 bad input (invalid files, flags or values).
 
 pub mod apply;
+pub mod demo;
 pub mod import;
 pub mod keys;
 pub mod migrate;
 pub mod report;
 pub mod serve;
+pub mod simulate;
 pub mod stats;
 pub mod users;
 
@@ -71,6 +73,9 @@ pub enum Command {
     Report(report::ReportArgs),
     /// Calculators on summary statistics (the same engine as the reports).
     Stats(stats::StatsArgs),
+    /// Drive a running service with a synthetic store whose true effects are known (also a load
+    /// generator).
+    Simulate(simulate::SimulateArgs),
 }
 
 impl GlobalArgs {
@@ -116,6 +121,7 @@ pub fn main() -> ExitCode {
             Command::Keys(cmd) => keys::run(config, cmd).await,
             Command::Users(cmd) => users::run(config, cmd).await,
             Command::Report(args) => report::run(config, args).await,
+            Command::Simulate(args) => simulate::run(args).await,
             Command::Stats(_) => unreachable!("handled above"),
         }
     })

@@ -7,6 +7,7 @@ pub mod auth_limit;
 pub mod events;
 pub mod experiments;
 pub mod health;
+pub mod lifecycle;
 pub mod metrics;
 pub mod ui;
 
@@ -38,6 +39,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(health::configure)
         .configure(metrics::configure)
         .configure(experiments::configure)
+        .configure(lifecycle::configure)
         .configure(assignments::configure)
         .configure(events::configure)
         .configure(assets::configure)

@@ -98,16 +98,18 @@ pub async fn ingest(
 
 /// Derives the stage of these customers (sorted ids) from all of their events and stores it.
 async fn update_stages(conn: &mut AsyncPgConnection, customers: &[String], lifecycle: &Lifecycle) -> QueryResult<()> {
-    diesel::sql_query("INSERT INTO customers (customer_id) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING")
-        .bind::<Array<Text>, _>(customers)
-        .execute(conn)
-        .await?;
-    // Serialise concurrent batches per customer (in id order, so they cannot deadlock); the
-    // evidence query below then sees every committed event of the customer.
-    diesel::sql_query("SELECT customer_id FROM customers WHERE customer_id = ANY($1) ORDER BY customer_id FOR UPDATE")
-        .bind::<Array<Text>, _>(customers)
-        .execute(conn)
-        .await?;
+    // Create missing customers and lock every one of them, in one pass in id order, which
+    // serialises concurrent batches per customer (the evidence query below then sees every
+    // committed event of the customer). One pass matters: inserting the new rows first and then
+    // locking the existing ones would hold a later id while waiting for an earlier one, against
+    // the order in which the exposure writer takes them, and the two would deadlock.
+    diesel::sql_query(
+        "INSERT INTO customers (customer_id) SELECT unnest($1::text[]) \
+         ON CONFLICT (customer_id) DO UPDATE SET customer_id = excluded.customer_id",
+    )
+    .bind::<Array<Text>, _>(customers)
+    .execute(conn)
+    .await?;
     // Purchases count once per order (the same order may arrive from two sources, e.g. live and
     // imported); a purchase without an order id is an order of its own.
     let rows: Vec<EvidenceRow> = diesel::sql_query(
@@ -158,4 +160,17 @@ async fn update_stages(conn: &mut AsyncPgConnection, customers: &[String], lifec
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// Whether any event is stored at all (the demo fills only an empty store).
+pub async fn any(conn: &mut AsyncPgConnection) -> QueryResult<bool> {
+    use crate::db::schema::events;
+    use diesel::QueryDsl;
+    diesel::select(diesel::dsl::exists(events::table.select(events::id))).get_result(conn).await
+}
+
+/// Refreshes the planner's statistics of the tables a bulk load filled (events, exposures,
+/// customers), so that the first reports after it get good plans without waiting for autovacuum.
+pub async fn analyze_after_bulk_load(conn: &mut AsyncPgConnection) -> QueryResult<()> {
+    diesel::sql_query("ANALYZE events, exposures, customers").execute(conn).await.map(|_| ())
 }

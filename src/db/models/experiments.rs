@@ -326,3 +326,18 @@ async fn ensure_layer(conn: &mut AsyncPgConnection, key: Option<&str>) -> QueryR
 pub async fn lock_definitions(conn: &mut AsyncPgConnection) -> QueryResult<()> {
     diesel::sql_query("SELECT pg_advisory_xact_lock(7415126353)").execute(conn).await.map(drop)
 }
+
+/// For the demo: gives every started experiment that has no exposure yet the salt
+/// `demo:<key>` and the start time `started_at`. A fixed salt makes the simulated demo the same
+/// on every machine; the back-dated start matches its back-dated history. Without exposures the
+/// salt has decided nothing yet, so changing it moves no customer. Returns how many changed.
+pub async fn pin_for_demo(conn: &mut AsyncPgConnection, started_at: DateTime<Utc>) -> QueryResult<usize> {
+    diesel::sql_query(
+        "UPDATE experiments AS e SET salt = 'demo:' || e.key, started_at = $1 \
+         WHERE e.started_at IS NOT NULL \
+           AND NOT EXISTS (SELECT 1 FROM exposures x WHERE x.experiment_id = e.id)",
+    )
+    .bind::<diesel::sql_types::Timestamptz, _>(started_at)
+    .execute(conn)
+    .await
+}

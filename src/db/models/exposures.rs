@@ -2,7 +2,8 @@
 //! customers, and one transaction for a whole batch of first exposures.
 
 use crate::db::schema::{customers, exposures};
-use diesel::sql_types::{Array, BigInt, Bool, Nullable, Text};
+use chrono::{DateTime, Utc};
+use diesel::sql_types::{Array, BigInt, Bool, Nullable, Text, Timestamptz};
 use diesel::upsert::excluded;
 use diesel::{ExpressionMethods, PgJsonbExpressionMethods, QueryDsl, QueryResult};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
@@ -66,8 +67,7 @@ struct StoredRow {
 }
 
 /// A first exposure to store.
-#[derive(Debug, Clone, diesel::Insertable)]
-#[diesel(table_name = exposures)]
+#[derive(Debug, Clone)]
 pub struct NewExposure {
     /// Customer.
     pub customer_id: String,
@@ -77,6 +77,9 @@ pub struct NewExposure {
     pub variant_id: i64,
     /// Forced by a QA override.
     pub is_override: bool,
+    /// When the customer was exposed, for back-filled history (admin keys only); `None` is the
+    /// database's `now()`.
+    pub exposed_at: Option<DateTime<Utc>>,
 }
 
 /// Attributes (and segment) to merge into a customer, creating it if needed.
@@ -152,19 +155,22 @@ async fn insert_exposures(
     let experiments: Vec<i64> = new.iter().map(|n| n.experiment_id).collect();
     let variants: Vec<i64> = new.iter().map(|n| n.variant_id).collect();
     let overrides: Vec<bool> = new.iter().map(|n| n.is_override).collect();
+    let times: Vec<Option<DateTime<Utc>>> = new.iter().map(|n| n.exposed_at).collect();
     let rows: Vec<StoredRow> = diesel::sql_query(
         "WITH inserted AS ( \
-           INSERT INTO exposures (customer_id, experiment_id, variant_id, is_override) \
-           SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bool[]) \
+           INSERT INTO exposures (customer_id, experiment_id, variant_id, is_override, exposed_at) \
+           SELECT c, e, v, o, coalesce(t, now()) \
+           FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bool[], $5::timestamptz[]) AS u(c, e, v, o, t) \
            ON CONFLICT DO NOTHING RETURNING customer_id, experiment_id, variant_id) \
          SELECT customer_id, experiment_id, variant_id, true AS new FROM inserted \
          UNION ALL \
-         SELECT customer_id, experiment_id, variant_id, false AS new FROM exposures WHERE customer_id = ANY($5::text[])",
+         SELECT customer_id, experiment_id, variant_id, false AS new FROM exposures WHERE customer_id = ANY($6::text[])",
     )
     .bind::<Array<Text>, _>(&new_customers)
     .bind::<Array<BigInt>, _>(&experiments)
     .bind::<Array<BigInt>, _>(&variants)
     .bind::<Array<Bool>, _>(&overrides)
+    .bind::<Array<Nullable<Timestamptz>>, _>(&times)
     .bind::<Array<Text>, _>(customers)
     .load(conn)
     .await?;

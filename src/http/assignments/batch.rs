@@ -19,7 +19,7 @@ pub(super) struct Batch {
 #[tracing::instrument(skip_all, fields(batch.size = body.customers.len()))]
 pub(super) async fn batch(
     state: web::Data<AppState>,
-    _key: ApiKey,
+    key: ApiKey,
     body: web::Json<Batch>,
 ) -> Result<HttpResponse, ApiError> {
     let customers = body.into_inner().customers;
@@ -33,6 +33,7 @@ pub(super) async fn batch(
             format!("At most {MAX_BATCH} customers per batch; got {}.", customers.len()),
         ));
     }
+    super::check_back_dating(&key, &customers)?;
     let results = state.assigner.assign(customers).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "results": results })))
 }

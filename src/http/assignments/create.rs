@@ -10,9 +10,11 @@ use actix_web::{post, web, HttpResponse};
 #[tracing::instrument(skip_all, fields(customer.id = %body.customer_id))]
 pub(super) async fn create(
     state: web::Data<AppState>,
-    _key: ApiKey,
+    key: ApiKey,
     body: web::Json<AssignRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut answers = state.assigner.assign(vec![body.into_inner()]).await?;
+    let requests = vec![body.into_inner()];
+    super::check_back_dating(&key, &requests)?;
+    let mut answers = state.assigner.assign(requests).await?;
     Ok(HttpResponse::Ok().json(answers.remove(0)))
 }

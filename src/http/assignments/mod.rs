@@ -4,14 +4,26 @@ mod batch;
 mod create;
 
 use crate::assign::writer::WriteError;
-use crate::assign::AssignError;
+use crate::assign::{AssignError, AssignRequest};
+use crate::domain::key::KeyRole;
 use crate::errors::ApiError;
+use crate::http::auth::ApiKey;
 use actix_web::http::StatusCode;
 use actix_web::web;
 
 /// Registers the routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(create::create).service(batch::batch);
+}
+
+/// Back-dating (`at`) is for trusted back-fills: only an admin key may send it.
+fn check_back_dating(key: &ApiKey, requests: &[AssignRequest]) -> Result<(), ApiError> {
+    if key.role != KeyRole::Admin && requests.iter().any(|r| r.at.is_some()) {
+        return Err(ApiError::forbidden(
+            "Only an admin key may back-date an assignment with `at`; leave it out to be exposed now.",
+        ));
+    }
+    Ok(())
 }
 
 impl From<AssignError> for ApiError {
