@@ -213,29 +213,38 @@ async fn count(db: &TestDb, table: &str) -> i64 {
 }
 
 fn demo(db: &TestDb) -> std::process::Command {
+    demo_of(db, "400")
+}
+
+fn demo_of(db: &TestDb, customers: &str) -> std::process::Command {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_stagelab"));
-    cmd.args(["serve", "--bind", "127.0.0.1:0", "--workers", "1", "--demo", "--demo-customers", "400"])
+    cmd.args(["serve", "--bind", "127.0.0.1:0", "--workers", "1", "--demo", "--demo-customers", customers])
         .env("DATABASE_URL", db.url())
         .env("STAGELAB_LOG", "warn")
         .current_dir(env!("CARGO_MANIFEST_DIR"));
     cmd
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn the_demo_fills_an_empty_store_once() {
-    let db = TestDb::new().await;
-    let (mut server, url) = spawn_serve(demo(&db));
+/// Waits until the demo's history is complete.
+async fn demo_done(db: &TestDb, limit: Duration) {
     let started = Instant::now();
     let pool = db.pool();
     loop {
         let mut conn = pool.get().await.unwrap();
         let marker = stagelab::db::models::settings::get(&mut conn, "demo_simulation").await.unwrap();
         if marker.as_ref().is_some_and(|m| m["status"] == "done") {
-            break;
+            return;
         }
-        assert!(started.elapsed() < Duration::from_secs(60), "the demo never finished: {marker:?}");
+        assert!(started.elapsed() < limit, "the demo never finished: {marker:?}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_demo_fills_an_empty_store_once() {
+    let db = TestDb::new().await;
+    let (mut server, url) = spawn_serve(demo(&db));
+    demo_done(&db, Duration::from_secs(60)).await;
     let reachable = reqwest::get(format!("{url}/healthz")).await.unwrap();
     assert_eq!(reachable.status(), 200);
     let (events, exposures, keys) =
@@ -253,4 +262,54 @@ async fn the_demo_fills_an_empty_store_once() {
     assert_eq!(count(&db, "users").await, 1);
     signal(&again, Signal::SIGTERM);
     again.wait().unwrap();
+}
+
+/// The full-size demo (the default 120,000 customers; about 45 s in a debug build): its reports
+/// show the winner, the loser and the experiment without an effect as such.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_demo_reports_show_the_winner_the_loser_and_no_effect() {
+    let db = TestDb::new().await;
+    let (mut server, url) = spawn_serve(demo_of(&db, "120000"));
+    demo_done(&db, Duration::from_secs(600)).await;
+    let token = stagelab::domain::key::generate(stagelab::domain::key::KeyRole::Admin);
+    let mut conn = db.conn().await;
+    let new = stagelab::db::models::api_keys::NewApiKey {
+        name: "check",
+        role: "admin",
+        prefix: &token.prefix,
+        token_hash: &token.hash,
+    };
+    stagelab::db::models::api_keys::insert(&mut conn, &new).await.unwrap();
+    let client = reqwest::Client::new();
+    let mut outcomes = Vec::new();
+    for experiment in ["second-purchase-coupon", "welcome-offer", "referral-reward"] {
+        let r: serde_json::Value = client
+            .get(format!("{url}/api/v1/experiments/{experiment}/results"))
+            .bearer_auth(&token.token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(r["srm"]["mismatch"], false, "{experiment}: {}", r["srm"]);
+        for v in r["verdicts"].as_array().unwrap().iter().filter(|v| v["role"] == "primary") {
+            outcomes.push(format!(
+                "{experiment}/{}: {}",
+                v["variant"].as_str().unwrap(),
+                v["outcome"].as_str().unwrap()
+            ));
+        }
+    }
+    assert_eq!(
+        outcomes,
+        [
+            "second-purchase-coupon/coupon10: better",
+            "second-purchase-coupon/free-shipping: worse",
+            "welcome-offer/welcome10: better",
+            "referral-reward/points500: inconclusive",
+        ]
+    );
+    signal(&server, Signal::SIGTERM);
+    server.wait().unwrap();
 }
