@@ -133,9 +133,30 @@ impl From<diesel::result::Error> for ApiError {
                 tracing::warn!(error = %e, "database connection lost");
                 ApiError::unavailable("The database is unavailable; try again shortly.")
             }
+            Error::DatabaseError(_, ref info) if out_of_reach(info.message()) => {
+                tracing::warn!(error = %e, "database unavailable");
+                ApiError::unavailable("The database is unavailable; try again shortly.")
+            }
             other => ApiError::internal(other),
         }
     }
+}
+
+/// Whether a database error message means the server is out of reach for now (shutting down,
+/// starting, or the connection was lost mid-query) rather than that the request or the code is
+/// wrong. The driver reports these without a distinct error kind.
+pub fn out_of_reach(message: &str) -> bool {
+    const MARKS: [&str; 7] = [
+        "terminating connection",
+        "connection closed",
+        "the database system is",
+        "server closed the connection",
+        "connection reset",
+        "broken pipe",
+        "remaining connection slots",
+    ];
+    let message = message.to_ascii_lowercase();
+    MARKS.iter().any(|mark| message.contains(mark))
 }
 
 impl From<crate::state::ReportError> for ApiError {

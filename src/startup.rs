@@ -9,6 +9,9 @@ use actix_web::{web, App, HttpServer};
 use std::net::TcpListener;
 use tracing_actix_web::TracingLogger;
 
+/// How long a graceful stop waits for in-flight requests before dropping them.
+pub const SHUTDOWN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// A bound, not yet running HTTP server.
 pub struct Application {
     port: u16,
@@ -30,7 +33,9 @@ impl Application {
                 .configure(http::configure)
                 .default_service(web::to(http::not_found))
         })
-        .shutdown_timeout(10)
+        .shutdown_timeout(SHUTDOWN_TIMEOUT.as_secs())
+        // Signals are handled by `stagelab serve` (a second one forces the exit).
+        .disable_signals()
         .listen(listener)?;
         if let Some(workers) = config.workers {
             server = server.workers(workers);
@@ -48,7 +53,7 @@ impl Application {
         self.server.handle()
     }
 
-    /// Serves until stopped (SIGINT/SIGTERM, or the handle); in-flight requests finish first.
+    /// Serves until stopped through the handle; in a graceful stop, in-flight requests finish first.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }

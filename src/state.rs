@@ -42,7 +42,12 @@ impl AppState {
     pub async fn report(&self, key: &str) -> Result<Option<crate::analysis::Report>, ReportError> {
         let _slot = self.reports.acquire().await.map_err(|_| ReportError::Closed)?;
         let mut conn = self.pool.get().await?;
-        Ok(crate::analysis::compute(&mut conn, key, chrono::Utc::now()).await?)
+        let Some(computed) = crate::analysis::compute(&mut conn, key, chrono::Utc::now()).await? else {
+            return Ok(None);
+        };
+        let kind = if computed.refresh.full { "full" } else { "incremental" };
+        self.metrics.outcome_refresh.with_label_values(&[kind]).observe(computed.refresh_time.as_secs_f64());
+        Ok(Some(computed.report))
     }
 }
 

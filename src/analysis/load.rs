@@ -1,15 +1,29 @@
 //! Loading what a report needs and building it.
 
 use super::{build, Input, Report, PRE_PERIOD_DAYS};
+use crate::db::models::outcomes::{self, Refresh};
 use crate::db::models::results::{self, ResultsQuery};
 use crate::db::models::{experiments, stages};
 use crate::domain::experiment::Status;
 use chrono::{DateTime, Utc};
+use std::time::{Duration, Instant};
+
+/// A report and what bringing its outcome rows up to date took.
+#[derive(Debug, Clone)]
+pub struct Computed {
+    /// The report.
+    pub report: Report,
+    /// What the outcome refresh did.
+    pub refresh: Refresh,
+    /// How long it took.
+    pub refresh_time: Duration,
+}
 use diesel::QueryResult;
 use diesel_async::AsyncPgConnection;
 
-/// The report of experiment `key` as of `now`; `None` when there is no such experiment.
-pub async fn compute(conn: &mut AsyncPgConnection, key: &str, now: DateTime<Utc>) -> QueryResult<Option<Report>> {
+/// The report of experiment `key` as of `now`; `None` when there is no such experiment. Its
+/// outcome rows are brought up to date first.
+pub async fn compute(conn: &mut AsyncPgConnection, key: &str, now: DateTime<Utc>) -> QueryResult<Option<Computed>> {
     let Some(experiment) = experiments::find(conn, key).await? else { return Ok(None) };
     let lifecycle = stages::load(conn).await?;
     let def = &experiment.def;
@@ -17,6 +31,7 @@ pub async fn compute(conn: &mut AsyncPgConnection, key: &str, now: DateTime<Utc>
     let position = |id: &Option<String>| id.as_deref().and_then(|id| lifecycle.position(id)).map(|p| p as i32 + 1);
     let query = ResultsQuery {
         experiment_id: experiment.id,
+        variant_ids: &experiment.variant_ids,
         window_days: def.window_days,
         now,
         stopped: def.status == Status::Stopped,
@@ -29,6 +44,17 @@ pub async fn compute(conn: &mut AsyncPgConnection, key: &str, now: DateTime<Utc>
         custom: def.metrics.custom.iter().map(|m| (m.event.clone(), m.stage.clone())).collect(),
         pre_days: PRE_PERIOD_DAYS,
     };
+    let started = Instant::now();
+    let refresh = outcomes::refresh(conn, &query).await?;
+    let refresh_time = started.elapsed();
+    tracing::debug!(
+        experiment = key,
+        full = refresh.full,
+        customers = refresh.customers,
+        ?refresh_time,
+        "outcomes refreshed"
+    );
     let aggregates = results::aggregate(conn, &query).await?;
-    Ok(Some(build(&Input { experiment: &experiment, lifecycle: &lifecycle, aggregates: &aggregates, now })))
+    let report = build(&Input { experiment: &experiment, lifecycle: &lifecycle, aggregates: &aggregates, now });
+    Ok(Some(Computed { report, refresh, refresh_time }))
 }

@@ -124,6 +124,11 @@ impl Assigner {
         Assigner { cache, loader, writer, known: KnownCustomers::new(known_capacity), metrics }
     }
 
+    /// The group-commit writer (its queue length, and draining it at shutdown).
+    pub fn writer(&self) -> &ExposureWriter {
+        &self.writer
+    }
+
     /// The answer from the known-customers cache, when it decides the whole answer.
     fn answer_from_known(&self, snapshot: &snapshot::Snapshot, request: &AssignRequest) -> Option<Vec<Decision>> {
         let stage = request.stage.as_deref()?;

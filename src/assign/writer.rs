@@ -10,8 +10,9 @@ use crate::db::models::exposures::{self, CustomerUpdate, NewExposure};
 use crate::db::Pool;
 use crate::http::metrics::Metrics;
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot, Mutex};
 
 pub use crate::db::models::exposures::Stored;
@@ -43,6 +44,8 @@ struct Job {
 #[derive(Clone)]
 pub struct ExposureWriter {
     tx: mpsc::Sender<Job>,
+    /// Jobs queued or being stored.
+    pending: Arc<AtomicUsize>,
 }
 
 impl ExposureWriter {
@@ -50,10 +53,29 @@ impl ExposureWriter {
     pub fn start(pool: Pool, writers: usize, capacity: usize, metrics: Metrics) -> ExposureWriter {
         let (tx, rx) = mpsc::channel(capacity);
         let rx = Arc::new(Mutex::new(rx));
+        let pending = Arc::new(AtomicUsize::new(0));
         for _ in 0..writers.max(1) {
-            tokio::spawn(run(rx.clone(), pool.clone(), metrics.clone()));
+            tokio::spawn(run(rx.clone(), pool.clone(), metrics.clone(), pending.clone()));
         }
-        ExposureWriter { tx }
+        ExposureWriter { tx, pending }
+    }
+
+    /// Jobs queued or being stored right now.
+    pub fn pending(&self) -> usize {
+        self.pending.load(Ordering::Acquire)
+    }
+
+    /// Waits until every queued job is stored (or failed), at most `limit`; `false` on timeout.
+    /// Used at shutdown, after the server stopped taking requests.
+    pub async fn drain(&self, limit: Duration) -> bool {
+        let deadline = Instant::now() + limit;
+        while self.pending() > 0 {
+            if Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        true
     }
 
     /// Stores the customers' attribute updates and first exposures; once committed, returns every
@@ -66,15 +88,19 @@ impl ExposureWriter {
     ) -> Result<Stored, WriteError> {
         let (reply, answer) = oneshot::channel();
         let job = Job { customers, exposures, ids, queued_at: Instant::now(), reply };
-        self.tx.try_send(job).map_err(|e| match e {
-            mpsc::error::TrySendError::Full(_) => WriteError::Overloaded,
-            mpsc::error::TrySendError::Closed(_) => WriteError::Unavailable("the writer stopped".into()),
+        self.pending.fetch_add(1, Ordering::AcqRel);
+        self.tx.try_send(job).map_err(|e| {
+            self.pending.fetch_sub(1, Ordering::AcqRel);
+            match e {
+                mpsc::error::TrySendError::Full(_) => WriteError::Overloaded,
+                mpsc::error::TrySendError::Closed(_) => WriteError::Unavailable("the writer stopped".into()),
+            }
         })?;
         answer.await.unwrap_or_else(|_| Err(WriteError::Unavailable("the writer stopped".into())))
     }
 }
 
-async fn run(rx: Arc<Mutex<mpsc::Receiver<Job>>>, pool: Pool, metrics: Metrics) {
+async fn run(rx: Arc<Mutex<mpsc::Receiver<Job>>>, pool: Pool, metrics: Metrics, pending: Arc<AtomicUsize>) {
     while let Some(jobs) = super::batch::next(&rx, MAX_JOBS_PER_BATCH).await {
         let (customers, exposures) = merge(&jobs);
         for job in &jobs {
@@ -110,6 +136,7 @@ async fn run(rx: Arc<Mutex<mpsc::Receiver<Job>>>, pool: Pool, metrics: Metrics) 
                     .collect()
             });
             let _ = job.reply.send(answer);
+            pending.fetch_sub(1, Ordering::AcqRel);
         }
     }
 }

@@ -33,7 +33,8 @@ pub async fn run(config: Config, args: ReportArgs) -> ExitCode {
     };
     let result = match db.pool.get().await {
         Ok(mut conn) => {
-            crate::analysis::compute(&mut conn, &args.key, chrono::Utc::now()).await.map_err(|e| e.to_string())
+            let computed = crate::analysis::compute(&mut conn, &args.key, chrono::Utc::now()).await;
+            computed.map(|c| c.map(|c| c.report)).map_err(|e| e.to_string())
         }
         Err(e) => Err(e.to_string()),
     };

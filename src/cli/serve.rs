@@ -3,9 +3,15 @@
 use crate::config::Config;
 use crate::startup::Application;
 use crate::state::AppState;
+use actix_web::dev::ServerHandle;
 use clap::Args;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::process::ExitCode;
+use std::time::Duration;
+use tokio::signal::unix::{signal, Signal, SignalKind};
+
+/// At shutdown, how long exposures still queued for their group commit may take to be stored.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Arguments of `stagelab serve`.
 #[derive(Debug, Args)]
@@ -27,7 +33,9 @@ pub struct ServeArgs {
     pub demo_customers: Option<u64>,
 }
 
-/// Runs the service until SIGINT/SIGTERM; then stops the embedded PostgreSQL if it started it.
+/// Runs the service until SIGINT/SIGTERM. A graceful stop: no new connections, in-flight requests
+/// finish (up to [`crate::startup::SHUTDOWN_TIMEOUT`]), exposures still queued are stored, then the
+/// embedded PostgreSQL stops if this process started it. A second signal drops in-flight requests.
 pub async fn run(mut config: Config, args: ServeArgs) -> ExitCode {
     config.bind = args.bind;
     config.workers = args.workers.map(usize::from);
@@ -49,6 +57,7 @@ pub async fn run(mut config: Config, args: ServeArgs) -> ExitCode {
         None
     };
     let state = AppState::start(db.pool.clone(), config.clone(), db.url()).await;
+    let writer = state.assigner.writer().clone();
     let app = match Application::build(&config, state) {
         Ok(app) => app,
         Err(e) => {
@@ -69,7 +78,19 @@ pub async fn run(mut config: Config, args: ServeArgs) -> ExitCode {
         };
         demo.start(db.pool.clone(), format!("http://{}", SocketAddr::new(own, app.port())));
     }
+    let signals = match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+        (Ok(term), Ok(int)) => (term, int),
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("error: cannot handle signals: {e}");
+            db.close().await;
+            return ExitCode::FAILURE;
+        }
+    };
+    tokio::spawn(stop_on_signals(app.handle(), signals));
     let result = app.run_until_stopped().await;
+    if !writer.drain(DRAIN_TIMEOUT).await {
+        tracing::error!(pending = writer.pending(), "exposures still queued at exit were not stored");
+    }
     tracing::info!("shutting down");
     db.close().await;
     match result {
@@ -78,5 +99,27 @@ pub async fn run(mut config: Config, args: ServeArgs) -> ExitCode {
             eprintln!("error: the server failed: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// The first SIGTERM or SIGINT stops the server gracefully; a second one stops it at once.
+async fn stop_on_signals(handle: ServerHandle, (mut term, mut int): (Signal, Signal)) {
+    let first = next_signal(&mut term, &mut int).await;
+    tracing::info!(signal = first, "stopping: finishing in-flight requests (a second signal stops at once)");
+    let graceful = handle.stop(true);
+    tokio::pin!(graceful);
+    tokio::select! {
+        () = &mut graceful => {}
+        second = next_signal(&mut term, &mut int) => {
+            tracing::warn!(signal = second, "stopping now: in-flight requests are dropped");
+            handle.stop(false).await;
+        }
+    }
+}
+
+async fn next_signal(term: &mut Signal, int: &mut Signal) -> &'static str {
+    tokio::select! {
+        _ = term.recv() => "SIGTERM",
+        _ = int.recv() => "SIGINT",
     }
 }

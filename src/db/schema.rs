@@ -53,6 +53,7 @@ diesel::table! {
         occurred_at -> Timestamptz,
         received_at -> Timestamptz,
         is_late -> Bool,
+        txid -> Int8,
     }
 }
 
@@ -91,6 +92,7 @@ diesel::table! {
         variant_id -> Int8,
         exposed_at -> Timestamptz,
         is_override -> Bool,
+        txid -> Int8,
     }
 }
 
@@ -109,6 +111,36 @@ diesel::table! {
         position -> Int4,
         name -> Text,
         description -> Text,
+    }
+}
+
+diesel::table! {
+    outcome_state (experiment_id) {
+        experiment_id -> Int8,
+        definition -> Text,
+        since -> Int8,
+        refreshed_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    outcomes (experiment_id, customer_id) {
+        experiment_id -> Int8,
+        customer_id -> Text,
+        variant_id -> Int8,
+        exposed_at -> Timestamptz,
+        exposed_day -> Date,
+        revenue -> Float8,
+        orders -> Float8,
+        referred -> Bool,
+        goal_hours -> Nullable<Float8>,
+        goal_day -> Nullable<Date>,
+        furthest -> Nullable<Int4>,
+        pre_revenue -> Float8,
+        pre_orders -> Float8,
+        pre_referral -> Bool,
+        custom_events -> Nullable<Array<Float8>>,
+        custom_values -> Nullable<Array<Float8>>,
     }
 }
 
@@ -158,6 +190,8 @@ diesel::joinable!(events -> lifecycle_stages (stage));
 diesel::joinable!(experiments -> layers (layer_id));
 diesel::joinable!(exposures -> experiments (experiment_id));
 diesel::joinable!(exposures -> variants (variant_id));
+diesel::joinable!(outcome_state -> experiments (experiment_id));
+diesel::joinable!(outcomes -> experiments (experiment_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(variants -> experiments (experiment_id));
 
@@ -170,6 +204,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     exposures,
     layers,
     lifecycle_stages,
+    outcome_state,
+    outcomes,
     sessions,
     settings,
     users,

@@ -5,7 +5,10 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{get, web, HttpResponse};
-use prometheus::{Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder};
+use prometheus::{
+    Encoder, Gauge, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+    TextEncoder,
+};
 use std::time::Instant;
 
 /// The service's metrics (cheap to clone: handles into one registry).
@@ -31,6 +34,16 @@ pub struct Metrics {
     pub events_rejected: IntCounterVec,
     /// `stagelab_event_batch_size`: events per request.
     pub event_batch: Histogram,
+    /// `stagelab_db_pool_connections{state}`: `open`, `idle` and `max` connections, and requests
+    /// `waiting` for one (set when scraped).
+    pub db_pool: IntGaugeVec,
+    /// `stagelab_exposure_queue`: assignment requests waiting for their group commit (set when scraped).
+    pub exposure_queue: IntGauge,
+    /// `stagelab_config_age_seconds`: time since the definitions were last loaded (set when scraped).
+    pub config_age: Gauge,
+    /// `stagelab_outcome_refresh_seconds{kind}`: bringing an experiment's outcome rows up to date
+    /// (`full` or `incremental`).
+    pub outcome_refresh: HistogramVec,
 }
 
 impl Metrics {
@@ -87,6 +100,31 @@ impl Metrics {
                 .buckets(vec![1.0, 10.0, 100.0, 500.0, 1000.0, 5000.0, 10000.0]),
         )
         .expect("valid metric");
+        let db_pool = IntGaugeVec::new(
+            Opts::new(
+                "stagelab_db_pool_connections",
+                "Database pool: open, idle and max connections, and waiting requests.",
+            ),
+            &["state"],
+        )
+        .expect("valid metric");
+        let exposure_queue =
+            IntGauge::new("stagelab_exposure_queue", "Assignment requests waiting for their group commit.")
+                .expect("valid metric");
+        let config_age = Gauge::new(
+            "stagelab_config_age_seconds",
+            "Seconds since the experiment definitions were last loaded from the database.",
+        )
+        .expect("valid metric");
+        let outcome_refresh = HistogramVec::new(
+            HistogramOpts::new(
+                "stagelab_outcome_refresh_seconds",
+                "Time to bring an experiment's outcome rows up to date before a report.",
+            )
+            .buckets(vec![0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0]),
+            &["kind"],
+        )
+        .expect("valid metric");
         for metric in [
             Box::new(http_requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(http_duration.clone()),
@@ -97,6 +135,10 @@ impl Metrics {
             Box::new(events.clone()),
             Box::new(events_rejected.clone()),
             Box::new(event_batch.clone()),
+            Box::new(db_pool.clone()),
+            Box::new(exposure_queue.clone()),
+            Box::new(config_age.clone()),
+            Box::new(outcome_refresh.clone()),
         ] {
             registry.register(metric).expect("registered once");
         }
@@ -111,6 +153,10 @@ impl Metrics {
             events,
             events_rejected,
             event_batch,
+            db_pool,
+            exposure_queue,
+            config_age,
+            outcome_refresh,
         }
     }
 }
@@ -147,6 +193,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 #[get("/metrics")]
 async fn export(state: web::Data<AppState>) -> HttpResponse {
+    let m = &state.metrics;
+    let pool = state.pool.status();
+    for (label, value) in
+        [("open", pool.size), ("idle", pool.available), ("max", pool.max_size), ("waiting", pool.waiting)]
+    {
+        m.db_pool.with_label_values(&[label]).set(value as i64);
+    }
+    m.exposure_queue.set(state.assigner.writer().pending() as i64);
+    m.config_age.set(state.cache.snapshot().loaded_at.elapsed().as_secs_f64());
     let mut buffer = Vec::new();
     let encoder = TextEncoder::new();
     if let Err(e) = encoder.encode(&state.metrics.registry.gather(), &mut buffer) {

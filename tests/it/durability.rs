@@ -1,24 +1,15 @@
 //! An acknowledged assignment is never lost: the server is killed with SIGKILL under load, and
 //! every assignment a client received a 200 for is stored, and answered the same after restart.
 
-use crate::support::cli::{signal, spawn_serve};
+use crate::support::cli::{serve_command, signal, spawn_serve};
 use crate::support::{shipped_experiments, TestDb};
 use nix::sys::signal::Signal;
 use serde_json::{json, Value};
 use stagelab::db::models::{api_keys, experiments};
 use std::collections::HashMap;
-use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-fn serve_command(database_url: &str) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_stagelab"));
-    cmd.args(["serve", "--bind", "127.0.0.1:0", "--workers", "2"])
-        .env("DATABASE_URL", database_url)
-        .env("STAGELAB_LOG", "error")
-        .current_dir(env!("CARGO_MANIFEST_DIR"));
-    cmd
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn acknowledged_assignments_survive_sigkill() {

@@ -6,6 +6,7 @@ pub mod customers;
 pub mod events;
 pub mod experiments;
 pub mod exposures;
+pub mod outcomes;
 pub mod results;
 pub mod sessions;
 pub mod settings;

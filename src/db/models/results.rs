@@ -1,8 +1,9 @@
-//! The aggregates behind an experiment's results: computed in SQL (`results.sql`), one statement,
-//! grouped by variant, so that no customer's rows are loaded into the service.
+//! The aggregates behind an experiment's results: computed in SQL (`results.sql`), one statement
+//! over the experiment's outcome rows (see [`super::outcomes`]), grouped by variant, so that no
+//! customer's rows are loaded into the service.
 
-use chrono::{DateTime, NaiveDate, Utc};
-use diesel::sql_types::{Array, BigInt, Bool, Float8, Integer, Json, Nullable, Text, Timestamptz};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use diesel::sql_types::{BigInt, Bool, Float8, Integer, Json, Nullable, Timestamptz};
 use diesel::QueryResult;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::Deserialize;
@@ -12,6 +13,8 @@ use serde::Deserialize;
 pub struct ResultsQuery<'a> {
     /// Experiment id.
     pub experiment_id: i64,
+    /// Its variants' ids (a change rebuilds the outcome rows).
+    pub variant_ids: &'a [i64],
     /// Conversion window in days.
     pub window_days: i32,
     /// The time of the analysis: windows that end later are immature.
@@ -166,33 +169,27 @@ struct Row {
     revenue_cap: Option<f64>,
 }
 
-/// Computes the aggregates of one experiment (one statement in a read-only transaction with
-/// enough memory for its hash tables).
+/// Computes the aggregates of one experiment from its outcome rows (bring them up to date first
+/// with [`super::outcomes::refresh`]), in a read-only transaction: one statement, with enough
+/// memory for its hash tables.
 pub async fn aggregate(conn: &mut AsyncPgConnection, q: &ResultsQuery<'_>) -> QueryResult<Aggregates> {
-    let types: Vec<&str> = q.custom.iter().map(|(t, _)| t.as_str()).collect();
-    let stages: Vec<Option<&str>> = q.custom.iter().map(|(_, s)| s.as_deref()).collect();
+    let mature_before = q.now - Duration::days(i64::from(q.window_days));
+    let custom = q.custom.len() as i32;
     let row: Row = conn
         .build_transaction()
         .read_only()
         .run(async |conn| {
-            // Hash tables of a million customers; JIT compilation of this many expressions costs
-            // more (seconds) than it saves.
             diesel::sql_query("SET LOCAL work_mem = '256MB'").execute(conn).await?;
+            // JIT compilation of this many expressions costs more than it saves.
             diesel::sql_query("SET LOCAL jit = off").execute(conn).await?;
             diesel::sql_query(include_str!("results.sql"))
                 .bind::<BigInt, _>(q.experiment_id)
                 .bind::<Integer, _>(q.window_days)
                 .bind::<Timestamptz, _>(q.now)
                 .bind::<Bool, _>(q.stopped)
-                .bind::<Array<Text>, _>(q.stages)
-                .bind::<Integer, _>(q.goal_position)
-                .bind::<Nullable<Integer>, _>(q.first_purchase)
-                .bind::<Nullable<Integer>, _>(q.repeat_purchase)
-                .bind::<Nullable<Integer>, _>(q.referral)
                 .bind::<Nullable<Float8>, _>(q.winsorize)
-                .bind::<Array<Text>, _>(&types)
-                .bind::<Array<Nullable<Text>>, _>(&stages)
-                .bind::<Integer, _>(q.pre_days)
+                .bind::<Integer, _>(custom)
+                .bind::<Timestamptz, _>(mature_before)
                 .get_result(conn)
                 .await
         })

@@ -51,3 +51,13 @@ pub fn spawn_serve(mut cmd: Command) -> (std::process::Child, String) {
 pub fn signal(child: &std::process::Child, signal: nix::sys::signal::Signal) {
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), signal).unwrap();
 }
+
+/// `stagelab serve` on a free loopback port with two workers, against `database_url`.
+pub fn serve_command(database_url: &str) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_stagelab"));
+    cmd.args(["serve", "--bind", "127.0.0.1:0", "--workers", "2"])
+        .env("DATABASE_URL", database_url)
+        .env("STAGELAB_LOG", "error")
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    cmd
+}
