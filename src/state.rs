@@ -84,6 +84,49 @@ impl AppState {
         let key_misses = Arc::new(MissLimiter::new(50));
         let login_limit = Arc::new(LoginLimiter::default());
         let reports = Arc::new(tokio::sync::Semaphore::new(CONCURRENT_REPORTS));
-        AppState { pool, config: Arc::new(config), metrics, cache, assigner, key_misses, login_limit, reports }
+        let state =
+            AppState { pool, config: Arc::new(config), metrics, cache, assigner, key_misses, login_limit, reports };
+        tokio::spawn(state.clone().refresh_outcomes(OUTCOME_REFRESH_PERIOD));
+        state
+    }
+
+    /// Keeps the outcome rows of running experiments current in the background, so that a report
+    /// only has to add what arrived since the last pass. Takes a report slot for each experiment.
+    async fn refresh_outcomes(self, period: Duration) {
+        let mut ticks = tokio::time::interval(period);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            let running: Vec<String> = self
+                .cache
+                .snapshot()
+                .by_id
+                .values()
+                .filter(|e| e.status == crate::domain::experiment::Status::Running)
+                .map(|e| e.key.clone())
+                .collect();
+            for key in running {
+                let Ok(_slot) = self.reports.acquire().await else { return };
+                let started = std::time::Instant::now();
+                let refreshed = match self.pool.get().await {
+                    Ok(mut conn) => crate::analysis::refresh(&mut conn, &key).await.map_err(|e| e.to_string()),
+                    Err(e) => Err(e.to_string()),
+                };
+                match refreshed {
+                    Ok(Some(r)) => {
+                        let kind = if r.full { "full" } else { "incremental" };
+                        self.metrics
+                            .outcome_refresh
+                            .with_label_values(&[kind])
+                            .observe(started.elapsed().as_secs_f64());
+                    }
+                    Ok(None) => {}
+                    Err(e) => tracing::warn!(experiment = %key, error = %e, "refreshing outcome rows failed"),
+                }
+            }
+        }
     }
 }
+
+/// How often the outcome rows of running experiments are brought up to date in the background.
+const OUTCOME_REFRESH_PERIOD: Duration = Duration::from_secs(10);

@@ -1,10 +1,12 @@
 //! Loading what a report needs and building it.
 
 use super::{build, Input, Report, PRE_PERIOD_DAYS};
+use crate::db::models::experiments::{self, StoredExperiment};
 use crate::db::models::outcomes::{self, Refresh};
 use crate::db::models::results::{self, ResultsQuery};
-use crate::db::models::{experiments, stages};
+use crate::db::models::stages;
 use crate::domain::experiment::Status;
+use crate::domain::lifecycle::Lifecycle;
 use chrono::{DateTime, Utc};
 use std::time::{Duration, Instant};
 
@@ -26,16 +28,40 @@ use diesel_async::AsyncPgConnection;
 pub async fn compute(conn: &mut AsyncPgConnection, key: &str, now: DateTime<Utc>) -> QueryResult<Option<Computed>> {
     let Some(experiment) = experiments::find(conn, key).await? else { return Ok(None) };
     let lifecycle = stages::load(conn).await?;
-    let def = &experiment.def;
     let stage_ids: Vec<String> = lifecycle.stages.iter().map(|s| s.id.clone()).collect();
+    let query = query(&experiment, &lifecycle, &stage_ids, now);
+    let started = Instant::now();
+    let refresh = outcomes::refresh(conn, &query).await?;
+    let refresh_time = started.elapsed();
+    let aggregates = results::aggregate(conn, &query).await?;
+    let report = build(&Input { experiment: &experiment, lifecycle: &lifecycle, aggregates: &aggregates, now });
+    Ok(Some(Computed { report, refresh, refresh_time }))
+}
+
+/// Brings the outcome rows of experiment `key` up to date (what [`compute`] does first), so that
+/// the next report has little left to do; `None` when there is no such experiment.
+pub async fn refresh(conn: &mut AsyncPgConnection, key: &str) -> QueryResult<Option<Refresh>> {
+    let Some(experiment) = experiments::find(conn, key).await? else { return Ok(None) };
+    let lifecycle = stages::load(conn).await?;
+    let stage_ids: Vec<String> = lifecycle.stages.iter().map(|s| s.id.clone()).collect();
+    outcomes::refresh(conn, &query(&experiment, &lifecycle, &stage_ids, Utc::now())).await.map(Some)
+}
+
+fn query<'a>(
+    experiment: &'a StoredExperiment,
+    lifecycle: &Lifecycle,
+    stage_ids: &'a [String],
+    now: DateTime<Utc>,
+) -> ResultsQuery<'a> {
+    let def = &experiment.def;
     let position = |id: &Option<String>| id.as_deref().and_then(|id| lifecycle.position(id)).map(|p| p as i32 + 1);
-    let query = ResultsQuery {
+    ResultsQuery {
         experiment_id: experiment.id,
         variant_ids: &experiment.variant_ids,
         window_days: def.window_days,
         now,
         stopped: def.status == Status::Stopped,
-        stages: &stage_ids,
+        stages: stage_ids,
         goal_position: lifecycle.position(&def.goal).map_or(i32::MAX, |p| p as i32 + 1),
         first_purchase: position(&lifecycle.rules.first_purchase),
         repeat_purchase: position(&lifecycle.rules.repeat_purchase),
@@ -43,18 +69,5 @@ pub async fn compute(conn: &mut AsyncPgConnection, key: &str, now: DateTime<Utc>
         winsorize: def.stats.winsorize,
         custom: def.metrics.custom.iter().map(|m| (m.event.clone(), m.stage.clone())).collect(),
         pre_days: PRE_PERIOD_DAYS,
-    };
-    let started = Instant::now();
-    let refresh = outcomes::refresh(conn, &query).await?;
-    let refresh_time = started.elapsed();
-    tracing::debug!(
-        experiment = key,
-        full = refresh.full,
-        customers = refresh.customers,
-        ?refresh_time,
-        "outcomes refreshed"
-    );
-    let aggregates = results::aggregate(conn, &query).await?;
-    let report = build(&Input { experiment: &experiment, lifecycle: &lifecycle, aggregates: &aggregates, now });
-    Ok(Some(Computed { report, refresh, refresh_time }))
+    }
 }

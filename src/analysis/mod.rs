@@ -14,7 +14,7 @@ mod verdict;
 #[cfg(test)]
 pub(crate) mod tests;
 
-pub use load::{compute, Computed};
+pub use load::{compute, refresh, Computed};
 pub use report::Report;
 
 use crate::db::models::experiments::StoredExperiment;

@@ -48,6 +48,9 @@ impl std::fmt::Debug for Database {
 /// The name of the application database inside the embedded cluster.
 pub const EMBEDDED_DATABASE: &str = "stagelab";
 
+/// `shared_buffers` of the embedded cluster.
+const EMBEDDED_SHARED_BUFFERS: &str = "512MB";
+
 impl Database {
     /// Connects as configured: the given URL, or the embedded cluster (started if needed, its
     /// database created if missing). Runs pending migrations unless the config says not to.
@@ -56,7 +59,10 @@ impl Database {
             DatabaseConfig::Url(url) => (url.clone(), None),
             DatabaseConfig::Embedded { data_dir, bin_dir } => {
                 let dir = data_dir.join("postgres");
-                let options = StartOptions { bin_dir: bin_dir.clone(), ..StartOptions::default() };
+                // PostgreSQL's default 128 MB of buffers is smaller than one large experiment's
+                // outcome rows; reports would then read them from the OS cache every time.
+                let settings = vec![("shared_buffers".to_string(), EMBEDDED_SHARED_BUFFERS.to_string())];
+                let options = StartOptions { bin_dir: bin_dir.clone(), settings };
                 let cluster = tokio::task::spawn_blocking(move || Cluster::start(&dir, &options))
                     .await
                     .map_err(|e| SetupError::Connect(e.to_string()))??;

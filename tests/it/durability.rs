@@ -10,7 +10,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-
 #[tokio::test(flavor = "multi_thread")]
 async fn acknowledged_assignments_survive_sigkill() {
     let db = TestDb::new().await;

@@ -133,7 +133,6 @@ async fn prepare(url: &str) -> String {
     token.token
 }
 
-
 /// A cluster of this test's own (the shared one must stay up for the other tests).
 struct OwnCluster {
     dir: PathBuf,

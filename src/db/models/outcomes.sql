@@ -1,5 +1,5 @@
--- Recomputes the outcome rows of one experiment: every analysed customer (`$11`), or only those
--- whose exposure or events were written by transactions with id `$12` or later.
+-- Recomputes the outcome rows of one experiment: every analysed customer (`$11`), or only the
+-- customers `$12` (those whose exposure or events changed since the last refresh).
 --
 -- $1 experiment id          $2 window days
 -- $3 stage ids in order     $4 goal position (1-based)
@@ -7,34 +7,38 @@
 --          first referral (NULL when the lifecycle has no such rule)
 -- $8/$9 custom metrics: event type and stage (NULL: any stage), in declaration order
 -- $10 days before exposure that make up the pre-period (CUPED covariates)
--- $11 all customers          $12 oldest transaction id that may hold unread rows
-WITH dirty AS (
-    SELECT customer_id FROM exposures WHERE experiment_id = $1 AND txid >= $12
-    UNION
-    SELECT customer_id FROM events WHERE txid >= $12
-),
-x AS MATERIALIZED (
+-- $11 all customers          $12 else these customers
+WITH x AS MATERIALIZED (
     -- Exposed customers; QA overrides are served but never analysed.
     SELECT customer_id, variant_id, exposed_at, exposed_at + make_interval(days => $2) AS ends
     FROM exposures
-    WHERE experiment_id = $1 AND NOT is_override
-      AND ($11 OR customer_id IN (SELECT customer_id FROM dirty))
+    WHERE experiment_id = $1 AND NOT is_override AND $11
+    UNION ALL
+    SELECT x.customer_id, x.variant_id, x.exposed_at, x.exposed_at + make_interval(days => $2)
+    FROM unnest($12::text[]) AS c(id)
+    JOIN exposures x ON x.customer_id = c.id AND x.experiment_id = $1
+    WHERE NOT x.is_override AND NOT $11
+),
+raw AS MATERIALIZED (
+    -- Their events up to the end of the window (one index range per customer).
+    SELECT x.customer_id, x.exposed_at, e.source, e.event_id, e.event_type, e.stage, e.order_id,
+           e.occurred_at AS at, e.value
+    FROM x JOIN events e ON e.customer_id = x.customer_id AND e.occurred_at < x.ends
 ),
 ev AS MATERIALIZED (
-    -- Their events from the pre-period to the end of the window.
-    SELECT x.customer_id, x.exposed_at, e.event_type, e.stage, e.occurred_at AS at, e.value, NULL::bigint AS rank
-    FROM x JOIN events e ON e.customer_id = x.customer_id
-    WHERE e.event_type <> 'purchase'
-      AND e.occurred_at >= x.exposed_at - make_interval(days => $10) AND e.occurred_at < x.ends
+    -- From the pre-period on.
+    SELECT customer_id, exposed_at, event_type, stage, at, value, NULL::bigint AS rank
+    FROM raw
+    WHERE event_type <> 'purchase' AND at >= exposed_at - make_interval(days => $10)
     UNION ALL
     -- Purchases count once per order (an order may arrive from two sources); all of the
     -- customer's earlier orders are read, so that each order knows whether it was the first or
     -- the second (the lifecycle's purchase rules).
-    SELECT x.customer_id, x.exposed_at, 'purchase', NULL, min(e.occurred_at), max(e.value),
-           row_number() OVER (PARTITION BY x.customer_id ORDER BY min(e.occurred_at))
-    FROM x JOIN events e ON e.customer_id = x.customer_id
-    WHERE e.event_type = 'purchase' AND e.occurred_at < x.ends
-    GROUP BY x.customer_id, x.exposed_at, coalesce(e.order_id, e.source || ':' || e.event_id)
+    SELECT customer_id, exposed_at, 'purchase', NULL, min(at), max(value),
+           row_number() OVER (PARTITION BY customer_id ORDER BY min(at))
+    FROM raw
+    WHERE event_type = 'purchase'
+    GROUP BY customer_id, exposed_at, coalesce(order_id, source || ':' || event_id)
 ),
 agg AS (
     -- One row per customer with events: what happened in the window, and before exposure.
