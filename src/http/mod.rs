@@ -9,6 +9,7 @@ pub mod experiments;
 pub mod health;
 pub mod lifecycle;
 pub mod metrics;
+pub mod openapi;
 pub mod ui;
 
 use crate::errors::{self, ApiError};
@@ -38,6 +39,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .configure(health::configure)
         .configure(metrics::configure)
+        .configure(openapi::configure)
         .configure(experiments::configure)
         .configure(lifecycle::configure)
         .configure(assignments::configure)

@@ -15,6 +15,7 @@ mod events;
 mod health;
 mod import;
 mod migrations;
+mod openapi;
 mod results;
 mod simulate;
 mod ui;
