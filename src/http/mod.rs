@@ -4,6 +4,7 @@ pub mod assets;
 pub mod assignments;
 pub mod auth;
 pub mod auth_limit;
+pub mod docs;
 pub mod events;
 pub mod experiments;
 pub mod health;
@@ -40,6 +41,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(health::configure)
         .configure(metrics::configure)
         .configure(openapi::configure)
+        .configure(docs::configure)
         .configure(experiments::configure)
         .configure(lifecycle::configure)
         .configure(assignments::configure)
