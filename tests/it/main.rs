@@ -12,6 +12,7 @@ mod durability;
 mod embedded;
 mod errors;
 mod events;
+mod fuzz;
 mod health;
 mod import;
 mod migrations;
