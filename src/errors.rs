@@ -31,9 +31,7 @@ pub struct ApiError {
 
 /// The JSON body of every error response (CONTRACT §4); `ErrorEnvelope` in the OpenAPI document.
 #[derive(Serialize, utoipa::ToSchema)]
-#[schema(as = ErrorEnvelope, example = json!({"error": {"code": "validation_failed",
-    "message": "1 problem(s) in the batch; nothing was stored.",
-    "details": [{"index": 0, "field": "type", "reason": "missing", "message": "`type` is required: stage, purchase or referral"}]}}))]
+#[schema(as = ErrorEnvelope)]
 pub struct Envelope<'a> {
     /// The error.
     pub error: Body<'a>,
