@@ -29,16 +29,27 @@ pub struct ApiError {
     pub details: Vec<Value>,
 }
 
-#[derive(Serialize)]
-struct Envelope<'a> {
-    error: Body<'a>,
+/// The JSON body of every error response (CONTRACT §4); `ErrorEnvelope` in the OpenAPI document.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = ErrorEnvelope)]
+pub struct Envelope<'a> {
+    /// The error.
+    pub error: Body<'a>,
 }
 
-#[derive(Serialize)]
-struct Body<'a> {
-    code: &'a str,
-    message: &'a str,
-    details: &'a [Value],
+/// The inside of [`Envelope`]; `ErrorBody` in the OpenAPI document.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = ErrorBody)]
+pub struct Body<'a> {
+    /// Stable snake_case code that clients can branch on (`unauthorized`, `validation_failed`, …).
+    #[schema(value_type = String)]
+    pub code: &'a str,
+    /// A human sentence.
+    #[schema(value_type = String)]
+    pub message: &'a str,
+    /// Per-item problems (e.g. each invalid event by `index`, `field`, `reason`, `message`); may be empty.
+    #[schema(value_type = Vec<Object>)]
+    pub details: &'a [Value],
 }
 
 impl ApiError {

@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 /// The analysis of one experiment.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Report {
     /// Experiment key.
     pub experiment: String,
@@ -52,7 +52,7 @@ pub struct Report {
 }
 
 /// Exposure counts.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Exposures {
     /// All analysed exposures (QA overrides excluded).
     pub total: u64,
@@ -65,7 +65,7 @@ pub struct Exposures {
 }
 
 /// One variant's exposures.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct VariantExposure {
     /// Variant key.
     pub variant: String,
@@ -80,7 +80,7 @@ pub struct VariantExposure {
 }
 
 /// The SRM check as CONTRACT §5 shows it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct SrmReport {
     /// χ² p-value.
     pub p_value: f64,
@@ -95,7 +95,7 @@ pub struct SrmReport {
 }
 
 /// Which part a metric plays.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// The decision metric.
@@ -107,7 +107,7 @@ pub enum Role {
 }
 
 /// `proportion` (0/1 per customer) or `mean`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     /// A rate.
@@ -117,7 +117,7 @@ pub enum Kind {
 }
 
 /// One metric over all variants.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct MetricReport {
     /// Metric name.
     pub metric: String,
@@ -140,7 +140,7 @@ pub struct MetricReport {
 }
 
 /// A variant's value of a metric and, for treatments, the comparison with control.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct VariantMetric {
     /// Variant key.
     pub variant: String,
@@ -198,7 +198,7 @@ impl VariantMetric {
 }
 
 /// How a treatment did on a metric.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// Significantly better than control.
@@ -214,7 +214,7 @@ pub enum Outcome {
 }
 
 /// A conclusion in words.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Verdict {
     /// The treatment.
     pub variant: String,
@@ -230,7 +230,7 @@ pub struct Verdict {
 
 /// The downstream funnel: of the mature customers of each variant, how many reached each later
 /// stage within the window.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Funnel {
     /// The stages after the experiment's stage, in order.
     pub stages: Vec<String>,
@@ -239,7 +239,7 @@ pub struct Funnel {
 }
 
 /// One variant's funnel.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct FunnelVariant {
     /// Variant key.
     pub variant: String,
@@ -250,7 +250,7 @@ pub struct FunnelVariant {
 }
 
 /// Customers who reached a stage (or a later one).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct FunnelStep {
     /// Stage id.
     pub stage: String,
@@ -263,7 +263,7 @@ pub struct FunnelStep {
 }
 
 /// Kaplan–Meier curves of the time from exposure to the goal.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct TimeToGoal {
     /// Unit of `time` in the curves.
     pub unit: &'static str,
@@ -272,7 +272,7 @@ pub struct TimeToGoal {
 }
 
 /// One variant's curve: `survival` is the share that has not reached the goal yet.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct SurvivalVariant {
     /// Variant key.
     pub variant: String,
@@ -284,7 +284,7 @@ pub struct SurvivalVariant {
 }
 
 /// How far along the experiment is.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Progress {
     /// Per UTC day, in order.
     pub daily: Vec<Day>,
@@ -307,7 +307,7 @@ pub struct Progress {
 }
 
 /// Sample size.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct SampleNeeded {
     /// Per variant.
     pub per_variant: u64,
@@ -316,7 +316,7 @@ pub struct SampleNeeded {
 }
 
 /// One day of the experiment.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Day {
     /// UTC date.
     pub date: NaiveDate,

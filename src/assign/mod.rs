@@ -33,8 +33,9 @@ use writer::{ExposureWriter, WriteError};
 pub const MAX_BATCH: usize = 1_000;
 
 /// One customer to assign.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"customer_id": "c-1", "stage": "acquisition", "attributes": {"country": "JP"}}))]
 pub struct AssignRequest {
     /// The store's customer id.
     pub customer_id: String,
@@ -43,6 +44,7 @@ pub struct AssignRequest {
     pub stage: Option<String>,
     /// Attributes to target on; merged into the stored ones.
     #[serde(default)]
+    #[schema(value_type = Object)]
     pub attributes: Map<String, Value>,
     /// The customer's segment, when the storefront knows it.
     #[serde(default)]
@@ -53,6 +55,7 @@ pub struct AssignRequest {
     /// When a new exposure happened, to back-fill history: RFC 3339, at most 5 minutes ahead.
     /// Only admin keys may send it (the handler checks); a stored exposure keeps its time.
     #[serde(default)]
+    #[schema(format = DateTime)]
     pub at: Option<String>,
 }
 
@@ -65,7 +68,7 @@ impl AssignRequest {
 }
 
 /// One assignment in a response.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Assignment {
     /// Experiment key.
     pub experiment: String,
@@ -79,7 +82,7 @@ pub struct Assignment {
 }
 
 /// The answer for one customer.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AssignResponse {
     /// The customer.
     pub customer_id: String,

@@ -6,7 +6,7 @@ use std::fmt;
 use std::str::FromStr;
 
 /// Where an experiment is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Defined, not yet assigning.
@@ -51,7 +51,7 @@ impl FromStr for Status {
 }
 
 /// One arm of an experiment. The first variant is the control.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct VariantDef {
     /// Stable key, e.g. `coupon10`.
     pub key: String,
@@ -62,7 +62,7 @@ pub struct VariantDef {
 }
 
 /// The metrics an experiment is judged by.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MetricsDef {
     /// The decision metric.
@@ -82,7 +82,7 @@ pub struct MetricsDef {
 pub const BUILTIN_METRICS: [&str; 4] = ["conversion", "revenue", "orders", "referral"];
 
 /// A metric declared in an experiment file, counted from events after exposure within the window.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CustomMetric {
     /// Metric name (unique in the experiment, not a built-in name).
@@ -100,7 +100,7 @@ pub struct CustomMetric {
 }
 
 /// How a metric is summarised per customer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum MetricKind {
     /// 0 or 1 per customer.
@@ -110,7 +110,7 @@ pub enum MetricKind {
 }
 
 /// What a mean metric adds up.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Aggregate {
     /// Number of events.
@@ -120,7 +120,7 @@ pub enum Aggregate {
 }
 
 /// How results are analysed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StatsOptions {
     /// `fixed` (fixed horizon) or `sequential` (always valid, safe to peek).
@@ -170,7 +170,7 @@ impl Default for StatsOptions {
 }
 
 /// A whole experiment definition, as a file states it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ExperimentDef {
     /// Unique key (`^[a-z0-9][a-z0-9_-]*$`).
     pub key: String,
@@ -190,6 +190,7 @@ pub struct ExperimentDef {
     pub layer: Option<String>,
     /// Who is eligible (everyone when absent).
     #[serde(serialize_with = "serialize_rule")]
+    #[schema(value_type = Option<crate::domain::targeting::RawRule>)]
     pub targeting: Option<Rule>,
     /// The arms, control first.
     pub variants: Vec<VariantDef>,

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 /// One lifecycle stage, e.g. `acquisition` (first purchase).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Stage {
     /// Stable id used everywhere (`^[a-z][a-z0-9_-]*$`).
     pub id: String,
@@ -14,7 +14,7 @@ pub struct Stage {
 }
 
 /// The stages in order, from first contact to advocacy, and the programme-wide holdout.
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Default, utoipa::ToSchema)]
 pub struct Lifecycle {
     /// Ordered stages; never empty once validated.
     pub stages: Vec<Stage>,
@@ -27,7 +27,7 @@ pub struct Lifecycle {
 
 /// Which stage an event proves a customer has reached, besides explicit stage events: so that a
 /// store that sends only purchases (and referrals) still gets a lifecycle.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, Default, utoipa::ToSchema)]
 pub struct StageRules {
     /// Reached with the first purchase (default `acquisition`).
     pub first_purchase: Option<String>,

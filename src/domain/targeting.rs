@@ -55,17 +55,20 @@ pub enum Condition {
 }
 
 /// The wire shape of a rule (TOML and JSON), before validation.
-#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawRule {
     /// `all` group.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(no_recursion)]
     pub all: Option<Vec<RawRule>>,
     /// `any` group.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(no_recursion)]
     pub any: Option<Vec<RawRule>>,
     /// Negation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(no_recursion)]
     pub not: Option<Box<RawRule>>,
     /// Segment membership: a name or a list of names.
     #[serde(default, skip_serializing_if = "Option::is_none")]

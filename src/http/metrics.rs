@@ -191,6 +191,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(export);
 }
 
+/// This route's part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(export))]
+pub struct ApiDoc;
+
+/// The metrics in Prometheus' text format.
+#[utoipa::path(get, path = "/metrics", operation_id = "metrics", tag = "operations",
+    responses((status = 200, description = "Prometheus text exposition format.", body = String,
+        content_type = "text/plain; version=0.0.4")))]
 #[get("/metrics")]
 async fn export(state: web::Data<AppState>) -> HttpResponse {
     let m = &state.metrics;

@@ -4,11 +4,13 @@ pub mod assets;
 pub mod assignments;
 pub mod auth;
 pub mod auth_limit;
+pub mod docs;
 pub mod events;
 pub mod experiments;
 pub mod health;
 pub mod lifecycle;
 pub mod metrics;
+pub mod openapi;
 pub mod ui;
 
 use crate::errors::{self, ApiError};
@@ -38,6 +40,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .configure(health::configure)
         .configure(metrics::configure)
+        .configure(openapi::configure)
+        .configure(docs::configure)
         .configure(experiments::configure)
         .configure(lifecycle::configure)
         .configure(assignments::configure)

@@ -41,7 +41,7 @@ impl GaussianPrior {
 }
 
 /// Expected loss of each decision, in units of the lift's scale.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Risk {
     /// Expected lift forgone by keeping control: E[max(Δ, 0)].
     pub control: f64,

@@ -52,7 +52,7 @@ impl Observation {
 }
 
 /// One step of the curve, at a distinct observed time.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct KmPoint {
     /// The time.
     pub time: f64,
@@ -67,6 +67,7 @@ pub struct KmPoint {
     /// Greenwood standard error of S(time).
     pub std_error: f64,
     /// Exponential-Greenwood (log(−log S)) interval, which stays in [0, 1].
+    #[schema(value_type = Vec<f64>, min_items = 2, max_items = 2)]
     pub ci: Interval,
 }
 

@@ -7,7 +7,7 @@ use super::result::{Defined, Undefined};
 use serde::Serialize;
 
 /// The log-rank test of equal survival in two arms.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct LogRank {
     /// χ² statistic with 1 degree of freedom.
     pub chi_square: f64,

@@ -108,11 +108,12 @@ impl Serialize for Interval {
 }
 
 /// A frequentist effect: point estimate, confidence interval and two-sided p-value.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Effect {
     /// Point estimate of the lift.
     pub estimate: f64,
     /// Confidence interval (a confidence sequence when the test is sequential).
+    #[schema(value_type = Vec<f64>, min_items = 2, max_items = 2)]
     pub ci: Interval,
     /// Two-sided p-value of "no lift".
     pub p_value: f64,

@@ -108,6 +108,15 @@ try {
   await page.goto(base + "/experiments/browser-coupon/report");
   await page.screenshot({ path: `${shots}/report-phone.png`, fullPage: true });
 
+  // The API documentation page (Swagger UI, vendored) renders every operation under its own CSP.
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.goto(base + "/api/docs");
+  await page.locator("#operations-storefront-assign").waitFor();
+  assert.equal(await page.locator(".opblock").count(), 11, "one block per documented operation");
+  await page.locator("#operations-storefront-assign .opblock-summary").click();
+  await page.getByText('"customer_id": "c-1"').first().waitFor();
+  await page.screenshot({ path: `${shots}/api-docs.png`, fullPage: true });
+
   assert.deepEqual(problems, [], "the pages logged errors");
   console.log(`browser test passed; screenshots in ${shots}`);
 } finally {

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 
 /// An experiment as stored: its definition plus what the database adds. Serialises as the API
 /// shows it: the definition's fields flattened, without the internal id and salt.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct StoredExperiment {
     /// Id.
     #[serde(skip)]

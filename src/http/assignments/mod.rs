@@ -11,6 +11,11 @@ use crate::http::auth::ApiKey;
 use actix_web::http::StatusCode;
 use actix_web::web;
 
+/// These routes' part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(create::create, batch::batch))]
+pub struct ApiDoc;
+
 /// Registers the routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(create::create).service(batch::batch);

@@ -12,12 +12,31 @@ use serde_json::Value;
 
 /// The body: `{"events": [event, …]}`. Events stay raw JSON here so that validation can report
 /// every problem of every event, not only the first one serde meets.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = EventBatch, example = json!({"events": [
+    {"id": "e-1", "customer_id": "c-1", "type": "stage", "stage": "retention", "occurred_at": "2026-11-23T10:00:00Z"},
+    {"id": "e-2", "customer_id": "c-1", "type": "purchase", "value": 42.5, "currency": "JPY", "order_id": "o-9",
+     "occurred_at": "2026-11-23T10:05:00Z"},
+    {"id": "e-3", "customer_id": "c-1", "type": "referral", "referred_customer_id": "c-7",
+     "occurred_at": "2026-11-23T11:00:00Z"}]}))]
 pub(super) struct Batch {
+    /// 1 to 10,000 events.
+    #[schema(value_type = Vec<super::EventInput>)]
     events: Vec<Value>,
 }
 
+/// Stores a batch of events, all or nothing: any invalid event gives 422 listing every problem by
+/// index, and nothing is stored. A retried event id (per key) counts once, as a duplicate.
+#[utoipa::path(
+    post,
+    path = "/api/v1/events",
+    operation_id = "send_events",
+    tag = "storefront",
+    request_body = Batch,
+    responses((status = 200, description = "The batch is stored.", body = events::Ingested)),
+    security(("storefront_key" = []), ("admin_key" = []))
+)]
 #[post("/api/v1/events")]
 #[tracing::instrument(skip_all, fields(batch.size = body.events.len(), key.name = %key.name))]
 pub(super) async fn create(

@@ -6,6 +6,19 @@ use crate::http::auth::AdminKey;
 use crate::state::AppState;
 use actix_web::{get, web, HttpResponse};
 
+/// One experiment's definition and status.
+#[utoipa::path(
+    get,
+    path = "/api/v1/experiments/{key}",
+    operation_id = "get_experiment",
+    tag = "experiments",
+    params(("key" = String, Path, description = "The experiment's key.", example = "welcome-offer")),
+    responses(
+        (status = 200, description = "The experiment.", body = experiments::StoredExperiment),
+        (status = 404, description = "No experiment with this key.", body = crate::errors::Envelope),
+    ),
+    security(("admin_key" = []))
+)]
 #[get("/api/v1/experiments/{key}")]
 #[tracing::instrument(skip_all, fields(experiment.key = %path))]
 pub(super) async fn get(

@@ -7,6 +7,11 @@ pub(crate) mod results;
 
 use actix_web::web;
 
+/// These routes' part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(list::list, get::get, results::json, results::csv))]
+pub struct ApiDoc;
+
 /// Registers the routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(list::list).service(results::json).service(results::csv).service(get::get);

@@ -13,6 +13,19 @@ pub(crate) async fn report_of(state: &AppState, key: &str) -> Result<Report, Api
     report.ok_or_else(|| ApiError::not_found(format!("No experiment with key {key:?}.")))
 }
 
+/// The analysis of one experiment, computed now (CONTRACT §5).
+#[utoipa::path(
+    get,
+    path = "/api/v1/experiments/{key}/results",
+    operation_id = "get_results",
+    tag = "experiments",
+    params(("key" = String, Path, description = "The experiment's key.", example = "welcome-offer")),
+    responses(
+        (status = 200, description = "The report.", body = Report),
+        (status = 404, description = "No experiment with this key.", body = crate::errors::Envelope),
+    ),
+    security(("admin_key" = []))
+)]
 #[get("/api/v1/experiments/{key}/results")]
 #[tracing::instrument(skip_all, fields(experiment.key = %path))]
 pub(super) async fn json(
@@ -23,6 +36,19 @@ pub(super) async fn json(
     Ok(HttpResponse::Ok().json(report_of(&state, &path).await?))
 }
 
+/// The analysis of one experiment as CSV: the same numbers as the JSON, one row per metric and variant.
+#[utoipa::path(
+    get,
+    path = "/api/v1/experiments/{key}/results.csv",
+    operation_id = "get_results_csv",
+    tag = "experiments",
+    params(("key" = String, Path, description = "The experiment's key.", example = "welcome-offer")),
+    responses(
+        (status = 200, description = "The report as CSV.", body = String, content_type = "text/csv"),
+        (status = 404, description = "No experiment with this key.", body = crate::errors::Envelope),
+    ),
+    security(("admin_key" = []))
+)]
 #[get("/api/v1/experiments/{key}/results.csv")]
 #[tracing::instrument(skip_all, fields(experiment.key = %path))]
 pub(super) async fn csv(

@@ -4,6 +4,7 @@
 pub mod app;
 pub mod cli;
 pub mod db;
+pub mod pytools;
 
 pub use app::TestApp;
 pub use db::TestDb;
