@@ -19,5 +19,6 @@ mod import;
 mod migrations;
 mod openapi;
 mod results;
+mod scale;
 mod simulate;
 mod ui;

@@ -55,6 +55,8 @@ async fn migrations_go_up_down_and_up_again() {
         "exposures",
         "layers",
         "lifecycle_stages",
+        "outcome_state",
+        "outcomes",
         "sessions",
         "settings",
         "users",
