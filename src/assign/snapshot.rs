@@ -85,8 +85,8 @@ pub struct Snapshot {
     pub layer_of: HashMap<i64, String>,
     /// The lifecycle (stage order and holdout share).
     pub lifecycle: Lifecycle,
-    /// Active API keys by token digest.
-    pub keys: HashMap<String, KeyInfo>,
+    /// Active API keys by token prefix (not secret), each with its token's digest.
+    pub keys: HashMap<String, Vec<(String, KeyInfo)>>,
     /// When this snapshot was loaded.
     pub loaded_at: Instant,
 }
@@ -95,6 +95,13 @@ impl Snapshot {
     /// An empty snapshot (before the first load).
     pub fn empty() -> Snapshot {
         Snapshot::build(Vec::new(), Lifecycle::default(), Vec::new())
+    }
+
+    /// The active key of `token`: found by its prefix, then its digest compared in constant time.
+    pub fn key(&self, token: &str) -> Option<&KeyInfo> {
+        let candidates = self.keys.get(crate::domain::key::prefix(token)?)?;
+        let digest = crate::domain::key::hash(token);
+        candidates.iter().find(|(stored, _)| crate::domain::key::digests_match(stored, &digest)).map(|(_, k)| k)
     }
 
     /// Builds the view from stored definitions.
@@ -147,11 +154,12 @@ impl Snapshot {
         for list in by_stage.values_mut() {
             list.sort_by(|a, b| a.key.cmp(&b.key));
         }
-        let keys = keys
-            .into_iter()
-            .filter(|(_, k)| k.revoked_at.is_none())
-            .filter_map(|(hash, k)| Some((hash, KeyInfo { id: k.id, name: k.name, role: k.role.parse().ok()? })))
-            .collect();
+        let mut by_prefix: HashMap<String, Vec<(String, KeyInfo)>> = HashMap::new();
+        for (hash, k) in keys.into_iter().filter(|(_, k)| k.revoked_at.is_none()) {
+            let Ok(role) = k.role.parse() else { continue };
+            by_prefix.entry(k.prefix).or_default().push((hash, KeyInfo { id: k.id, name: k.name, role }));
+        }
+        let keys = by_prefix;
         Snapshot { by_id, by_stage, layer_of, lifecycle, keys, loaded_at: Instant::now() }
     }
 

@@ -65,9 +65,24 @@ pub fn generate(role: KeyRole) -> NewToken {
         KeyRole::Admin => "ad",
     };
     let token = format!("slk_{tag}_{}", hex::encode(bytes));
-    let prefix = token[..14].to_string();
+    let prefix = token[..PREFIX_LEN].to_string();
     let hash = hash(&token);
     NewToken { token, prefix, hash }
+}
+
+/// Length of a token's displayable prefix, which also finds its key.
+pub const PREFIX_LEN: usize = 14;
+
+/// A token's prefix (`None` when it is too short to be a token).
+pub fn prefix(token: &str) -> Option<&str> {
+    token.get(..PREFIX_LEN)
+}
+
+/// Whether two digests are equal, compared in constant time (no early exit on the first
+/// differing byte).
+pub fn digests_match(a: &str, b: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
 }
 
 /// The stored digest of a token.
@@ -90,6 +105,18 @@ mod tests {
         assert_ne!(a.hash, b.hash);
         assert!(a.token.starts_with(&a.prefix));
         assert!(generate(KeyRole::Admin).token.starts_with("slk_ad_"));
+    }
+
+    #[test]
+    fn tokens_are_found_by_prefix_and_matched_by_digest() {
+        let a = generate(KeyRole::Storefront);
+        assert_eq!(prefix(&a.token), Some(a.prefix.as_str()));
+        assert_eq!(prefix("slk_sf_"), None);
+        assert!(digests_match(&a.hash, &hash(&a.token)));
+        // Same prefix, different secret: the digests differ.
+        let forged = format!("{}{}", a.prefix, "0".repeat(a.token.len() - PREFIX_LEN));
+        assert!(!digests_match(&a.hash, &hash(&forged)));
+        assert!(!digests_match(&a.hash, &a.hash[..10]));
     }
 
     #[test]

@@ -36,19 +36,18 @@ impl FromRequest for ApiKey {
         Box::pin(async move {
             let token = token?;
             let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
-            let hash = key::hash(&token);
             // The key table is in memory (refreshed on every change); the database is asked only
-            // about a key the snapshot does not know yet (created a moment ago).
-            if let Some(known) = state.cache.snapshot().keys.get(&hash) {
+            // about a key the snapshot does not know yet (created a moment ago). Keys are found by
+            // their prefix and the token's digest is compared in constant time.
+            if let Some(known) = state.cache.snapshot().key(&token) {
                 return Ok(ApiKey { id: known.id, name: known.name.clone(), role: known.role });
             }
-            if !state.key_misses.allow() {
-                return Err(ApiError::unauthorized("The API key is not valid (unknown or revoked)."));
+            let invalid = || ApiError::unauthorized("The API key is not valid (unknown or revoked).");
+            if key::prefix(&token).is_none() || !state.key_misses.allow() {
+                return Err(invalid());
             }
             let mut conn = state.pool.get().await?;
-            let found = api_keys::find_active_by_hash(&mut conn, &hash).await?;
-            let found =
-                found.ok_or_else(|| ApiError::unauthorized("The API key is not valid (unknown or revoked)."))?;
+            let found = api_keys::find_active(&mut conn, &token).await?.ok_or_else(invalid)?;
             let role = found.role.parse::<KeyRole>().map_err(ApiError::internal)?;
             Ok(ApiKey { id: found.id, name: found.name, role })
         })

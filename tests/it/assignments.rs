@@ -24,8 +24,7 @@ impl TestApp {
     /// Waits until the in-memory key table shows this token under `name` (it follows NOTIFY).
     pub async fn wait_for_key_name(&self, token: &str, name: &str) {
         let started = Instant::now();
-        let hash = stagelab::domain::key::hash(token);
-        while self.cache.snapshot().keys.get(&hash).is_none_or(|k| k.name != name) {
+        while self.cache.snapshot().key(token).is_none_or(|k| k.name != name) {
             assert!(started.elapsed() < Duration::from_secs(10), "the key table never refreshed");
             tokio::time::sleep(Duration::from_millis(10)).await;
         }

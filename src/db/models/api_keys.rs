@@ -2,7 +2,7 @@
 
 use crate::db::schema::api_keys;
 use chrono::{DateTime, Utc};
-use diesel::{ExpressionMethods, OptionalExtension, QueryDsl, QueryResult, Queryable, Selectable, SelectableHelper};
+use diesel::{ExpressionMethods, QueryDsl, QueryResult, Queryable, Selectable, SelectableHelper};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 /// A key to store.
@@ -49,15 +49,22 @@ pub async fn list(conn: &mut AsyncPgConnection) -> QueryResult<Vec<ApiKey>> {
     api_keys::table.order(api_keys::id.desc()).select(ApiKey::as_select()).load(conn).await
 }
 
-/// The active (not revoked) key whose token has this digest.
-pub async fn find_active_by_hash(conn: &mut AsyncPgConnection, token_hash: &str) -> QueryResult<Option<ApiKey>> {
+/// The active (not revoked) keys whose tokens start with `prefix`, with their digests.
+pub async fn find_active_by_prefix(conn: &mut AsyncPgConnection, prefix: &str) -> QueryResult<Vec<(String, ApiKey)>> {
     api_keys::table
-        .filter(api_keys::token_hash.eq(token_hash))
+        .filter(api_keys::prefix.eq(prefix))
         .filter(api_keys::revoked_at.is_null())
-        .select(ApiKey::as_select())
-        .first(conn)
+        .select((api_keys::token_hash, ApiKey::as_select()))
+        .load(conn)
         .await
-        .optional()
+}
+
+/// The active key of `token`: found by its prefix, its digest compared in constant time.
+pub async fn find_active(conn: &mut AsyncPgConnection, token: &str) -> QueryResult<Option<ApiKey>> {
+    let Some(prefix) = crate::domain::key::prefix(token) else { return Ok(None) };
+    let digest = crate::domain::key::hash(token);
+    let candidates = find_active_by_prefix(conn, prefix).await?;
+    Ok(candidates.into_iter().find(|(stored, _)| crate::domain::key::digests_match(stored, &digest)).map(|(_, k)| k))
 }
 
 /// Revokes a key by id; returns whether an active key was revoked.
