@@ -41,3 +41,16 @@ async fn metrics_count_requests_by_route_pattern() {
     assert!(text.contains(r#"route="unmatched",status="404"} 1"#), "{text}");
     assert!(text.contains("stagelab_http_request_duration_seconds_bucket"), "{text}");
 }
+
+#[tokio::test]
+async fn every_response_carries_its_request_id() {
+    let app = TestApp::spawn().await;
+    let mut ids = std::collections::HashSet::new();
+    for path in ["/healthz", "/api/v1/experiments", "/no/such/page"] {
+        let response = app.client.get(format!("{}{path}", app.address)).send().await.unwrap();
+        let id = response.headers().get("x-request-id").unwrap_or_else(|| panic!("{path}: no X-Request-Id"));
+        assert_eq!(id.to_str().unwrap().len(), 36, "{path}: a UUID");
+        ids.insert(id.to_str().unwrap().to_string());
+    }
+    assert_eq!(ids.len(), 3, "a new id per request");
+}

@@ -34,6 +34,20 @@ pub struct Refresh {
 /// Brings experiment `q.experiment_id`'s outcome rows up to date with every committed exposure
 /// and event. Concurrent refreshes of one experiment wait for each other.
 pub async fn refresh(conn: &mut AsyncPgConnection, q: &ResultsQuery<'_>) -> QueryResult<Refresh> {
+    let refresh = update(conn, q).await?;
+    if refresh.customers >= VACUUM_AFTER {
+        // Many new rows: give the planner their statistics, and mark their pages all-visible,
+        // now rather than whenever autovacuum gets to it (until then every report pays for
+        // checking each row's visibility, and for autovacuum's own pass).
+        diesel::sql_query("VACUUM (ANALYZE) outcomes").execute(conn).await?;
+    }
+    Ok(refresh)
+}
+
+/// A refresh that writes at least this many rows is followed by a `VACUUM (ANALYZE)`.
+const VACUUM_AFTER: u64 = 100_000;
+
+async fn update(conn: &mut AsyncPgConnection, q: &ResultsQuery<'_>) -> QueryResult<Refresh> {
     let definition = definition(q);
     let types: Vec<&str> = q.custom.iter().map(|(t, _)| t.as_str()).collect();
     let stages: Vec<Option<&str>> = q.custom.iter().map(|(_, s)| s.as_deref()).collect();
