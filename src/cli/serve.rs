@@ -13,6 +13,9 @@ use tokio::signal::unix::{signal, Signal, SignalKind};
 /// At shutdown, how long exposures still queued for their group commit may take to be stored.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The same after a forced stop (a second signal): the operator wants out.
+const FORCED_DRAIN_TIMEOUT: Duration = Duration::from_secs(1);
+
 /// Arguments of `stagelab serve`.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -86,9 +89,14 @@ pub async fn run(mut config: Config, args: ServeArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    tokio::spawn(stop_on_signals(app.handle(), signals));
-    let result = app.run_until_stopped().await;
-    if !writer.drain(DRAIN_TIMEOUT).await {
+    let (force, forced) = tokio::sync::oneshot::channel();
+    tokio::spawn(stop_on_signals(app.handle(), signals, force));
+    // A forced stop drops the server (and with it the in-flight requests) instead of waiting.
+    let (result, drain) = tokio::select! {
+        result = app.run_until_stopped() => (result, DRAIN_TIMEOUT),
+        Ok(()) = forced => (Ok(()), FORCED_DRAIN_TIMEOUT),
+    };
+    if !writer.drain(drain).await {
         tracing::error!(pending = writer.pending(), "exposures still queued at exit were not stored");
     }
     tracing::info!("shutting down");
@@ -102,19 +110,19 @@ pub async fn run(mut config: Config, args: ServeArgs) -> ExitCode {
     }
 }
 
-/// The first SIGTERM or SIGINT stops the server gracefully; a second one stops it at once.
-async fn stop_on_signals(handle: ServerHandle, (mut term, mut int): (Signal, Signal)) {
+/// The first SIGTERM or SIGINT stops the server gracefully; a second one fires `force`.
+async fn stop_on_signals(
+    handle: ServerHandle,
+    (mut term, mut int): (Signal, Signal),
+    force: tokio::sync::oneshot::Sender<()>,
+) {
     let first = next_signal(&mut term, &mut int).await;
     tracing::info!(signal = first, "stopping: finishing in-flight requests (a second signal stops at once)");
-    let graceful = handle.stop(true);
-    tokio::pin!(graceful);
-    tokio::select! {
-        () = &mut graceful => {}
-        second = next_signal(&mut term, &mut int) => {
-            tracing::warn!(signal = second, "stopping now: in-flight requests are dropped");
-            handle.stop(false).await;
-        }
-    }
+    // The graceful stop runs on its own; the server future ends when it completes.
+    tokio::spawn(async move { handle.stop(true).await });
+    let second = next_signal(&mut term, &mut int).await;
+    tracing::warn!(signal = second, "stopping now: in-flight requests are dropped");
+    let _ = force.send(());
 }
 
 async fn next_signal(term: &mut Signal, int: &mut Signal) -> &'static str {

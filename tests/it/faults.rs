@@ -229,3 +229,36 @@ async fn sigterm_under_load_finishes_in_flight_writes_and_exits() {
     let mut conn = db.conn().await;
     assert_stored(&mut conn, &acked).await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_sigterm_stops_at_once() {
+    use std::io::Write;
+    let db = crate::support::TestDb::new().await;
+    let token = prepare(db.url()).await;
+    let (mut server, base) = spawn_serve(serve_command(db.url()));
+    // A request in flight: its body never finishes arriving.
+    let address = base.trim_start_matches("http://");
+    let mut slow = std::net::TcpStream::connect(address).unwrap();
+    write!(
+        slow,
+        "POST /api/v1/events HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{\"events\": ["
+    )
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    signal(&server, Signal::SIGTERM);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(server.try_wait().unwrap().is_none(), "the first SIGTERM waits for the request in flight");
+    signal(&server, Signal::SIGTERM);
+    let started = std::time::Instant::now();
+    loop {
+        if let Some(status) = server.try_wait().unwrap() {
+            assert!(status.success(), "{status:?}");
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(5), "the second SIGTERM did not stop the server");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    drop(slow);
+}
