@@ -8,13 +8,15 @@
 -- $8/$9 custom metrics: event type and stage (NULL: any stage), in declaration order
 -- $10 days before exposure that make up the pre-period (CUPED covariates)
 -- $11 all customers          $12 else these customers
+--
+-- Days are 24 hours here, whatever the session's time zone, as in the report (`results.sql`).
 WITH x AS MATERIALIZED (
     -- Exposed customers; QA overrides are served but never analysed.
-    SELECT customer_id, variant_id, exposed_at, exposed_at + make_interval(days => $2) AS ends
+    SELECT customer_id, variant_id, exposed_at, exposed_at + make_interval(hours => $2 * 24) AS ends
     FROM exposures
     WHERE experiment_id = $1 AND NOT is_override AND $11
     UNION ALL
-    SELECT x.customer_id, x.variant_id, x.exposed_at, x.exposed_at + make_interval(days => $2)
+    SELECT x.customer_id, x.variant_id, x.exposed_at, x.exposed_at + make_interval(hours => $2 * 24)
     FROM unnest($12::text[]) AS c(id)
     JOIN exposures x ON x.customer_id = c.id AND x.experiment_id = $1
     WHERE NOT x.is_override AND NOT $11
@@ -29,7 +31,7 @@ ev AS MATERIALIZED (
     -- From the pre-period on.
     SELECT customer_id, exposed_at, event_type, stage, at, value, NULL::bigint AS rank
     FROM raw
-    WHERE event_type <> 'purchase' AND at >= exposed_at - make_interval(days => $10)
+    WHERE event_type <> 'purchase' AND at >= exposed_at - make_interval(hours => $10 * 24)
     UNION ALL
     -- Purchases count once per order (an order may arrive from two sources); all of the
     -- customer's earlier orders are read, so that each order knows whether it was the first or
@@ -52,9 +54,9 @@ agg AS (
            count(*) FILTER (WHERE event_type = 'purchase' AND at >= exposed_at) AS orders,
            coalesce(sum(value) FILTER (WHERE event_type = 'purchase' AND at >= exposed_at), 0) AS revenue,
            count(*) FILTER (WHERE event_type = 'purchase' AND at < exposed_at
-                              AND at >= exposed_at - make_interval(days => $10)) AS pre_orders,
+                              AND at >= exposed_at - make_interval(hours => $10 * 24)) AS pre_orders,
            coalesce(sum(value) FILTER (WHERE event_type = 'purchase' AND at < exposed_at
-                                         AND at >= exposed_at - make_interval(days => $10)), 0) AS pre_revenue,
+                                         AND at >= exposed_at - make_interval(hours => $10 * 24)), 0) AS pre_revenue,
            bool_or(event_type = 'referral' AND at < exposed_at) AS pre_referral
     FROM ev
     GROUP BY customer_id

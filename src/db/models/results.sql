@@ -49,16 +49,22 @@ c AS (
     FROM outcomes WHERE experiment_id = $1 AND goal_day IS NOT NULL GROUP BY 1, 2
 ),
 t AS (
-    -- Time to goal in hours (rounded up), censored at the end of the window or now: the customers
-    -- who reached the goal, then those still waiting (mature ones are counted from `vf`).
+    -- Time to goal in hours (rounded up), censored at the end of the window or now (also once
+    -- stopped): the customers who reached the goal, then those who did not, whose window has
+    -- ended (counted from `vf` while running), then those whose window has not.
     SELECT variant_id, true AS event, goal_hours AS hours, count(*) AS customers
     FROM outcomes WHERE experiment_id = $1 AND goal_hours IS NOT NULL
     GROUP BY 1, 3
     UNION ALL
-    SELECT variant_id, false, $2 * 24.0, sum(n - conversions) FROM vf GROUP BY 1 HAVING sum(n - conversions) > 0
+    SELECT variant_id, false, $2 * 24.0, sum(n - conversions) FROM vf WHERE NOT $4 GROUP BY 1 HAVING sum(n - conversions) > 0
+    UNION ALL
+    -- (Once stopped, `vf` counts every customer: count the ones whose window has ended here.)
+    SELECT variant_id, false, $2 * 24.0, count(*)
+    FROM outcomes WHERE $4 AND experiment_id = $1 AND goal_hours IS NULL AND exposed_at <= $7
+    GROUP BY 1
     UNION ALL
     SELECT variant_id, false, greatest(0, ceil(date_part('epoch', $3 - exposed_at) / 3600)), count(*)
-    FROM outcomes WHERE experiment_id = $1 AND goal_hours IS NULL AND NOT $4 AND exposed_at > $7
+    FROM outcomes WHERE experiment_id = $1 AND goal_hours IS NULL AND exposed_at > $7
     GROUP BY 1, 3
 ),
 e AS (SELECT variant_id, sum(exposed) AS exposed FROM x GROUP BY 1),
