@@ -157,9 +157,11 @@ impl From<diesel::result::Error> for ApiError {
 /// starting, or the connection was lost mid-query) rather than that the request or the code is
 /// wrong. The driver reports these without a distinct error kind.
 pub fn out_of_reach(message: &str) -> bool {
-    const MARKS: [&str; 7] = [
+    const MARKS: [&str; 9] = [
         "terminating connection",
         "connection closed",
+        "error communicating with the server",
+        "error connecting to server",
         "the database system is",
         "server closed the connection",
         "connection reset",
@@ -205,5 +207,25 @@ pub fn from_json_error(err: actix_web::error::JsonPayloadError) -> ApiError {
         }
         E::Deserialize(e) => ApiError::bad_request("invalid_json", format!("The body is not valid JSON: {e}")),
         _ => ApiError::bad_request("invalid_body", format!("The body could not be read: {err}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::out_of_reach;
+
+    #[test]
+    fn database_outages_are_told_from_other_errors() {
+        for message in [
+            "terminating connection due to administrator command",
+            "connection closed",
+            "error communicating with the server: Connection reset by peer",
+            "FATAL: the database system is shutting down",
+        ] {
+            assert!(out_of_reach(message), "{message}");
+        }
+        for message in ["duplicate key value violates unique constraint \"events_pkey\"", "syntax error at or near"] {
+            assert!(!out_of_reach(message), "{message}");
+        }
     }
 }

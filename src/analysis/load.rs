@@ -39,12 +39,13 @@ pub async fn compute(conn: &mut AsyncPgConnection, key: &str, now: DateTime<Utc>
 }
 
 /// Brings the outcome rows of experiment `key` up to date (what [`compute`] does first), so that
-/// the next report has little left to do; `None` when there is no such experiment.
+/// the next report has little left to do; `None` when there is no such experiment, or when
+/// another refresh of it is under way.
 pub async fn refresh(conn: &mut AsyncPgConnection, key: &str) -> QueryResult<Option<Refresh>> {
     let Some(experiment) = experiments::find(conn, key).await? else { return Ok(None) };
     let lifecycle = stages::load(conn).await?;
     let stage_ids: Vec<String> = lifecycle.stages.iter().map(|s| s.id.clone()).collect();
-    outcomes::refresh(conn, &query(&experiment, &lifecycle, &stage_ids, Utc::now())).await.map(Some)
+    outcomes::refresh_unless_busy(conn, &query(&experiment, &lifecycle, &stage_ids, Utc::now())).await
 }
 
 fn query<'a>(

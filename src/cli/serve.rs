@@ -110,7 +110,9 @@ pub async fn run(mut config: Config, args: ServeArgs) -> ExitCode {
     }
 }
 
-/// The first SIGTERM or SIGINT stops the server gracefully; a second one fires `force`.
+/// The first SIGTERM or SIGINT stops the server gracefully; a second one fires `force`. A signal
+/// after that, or one that arrives when the server has already stopped (while queued exposures
+/// are stored and the embedded PostgreSQL stops), ends the process at once.
 async fn stop_on_signals(
     handle: ServerHandle,
     (mut term, mut int): (Signal, Signal),
@@ -121,8 +123,12 @@ async fn stop_on_signals(
     // The graceful stop runs on its own; the server future ends when it completes.
     tokio::spawn(async move { handle.stop(true).await });
     let second = next_signal(&mut term, &mut int).await;
-    tracing::warn!(signal = second, "stopping now: in-flight requests are dropped");
-    let _ = force.send(());
+    if force.send(()).is_ok() {
+        tracing::warn!(signal = second, "stopping now: in-flight requests are dropped");
+        next_signal(&mut term, &mut int).await;
+    }
+    tracing::warn!("exiting at once");
+    std::process::exit(1);
 }
 
 async fn next_signal(term: &mut Signal, int: &mut Signal) -> &'static str {

@@ -34,7 +34,29 @@ pub struct Refresh {
 /// Brings experiment `q.experiment_id`'s outcome rows up to date with every committed exposure
 /// and event. Concurrent refreshes of one experiment wait for each other.
 pub async fn refresh(conn: &mut AsyncPgConnection, q: &ResultsQuery<'_>) -> QueryResult<Refresh> {
-    let refresh = update(conn, q).await?;
+    let refresh = update(conn, q, Lock::Wait).await?.expect("waits for the lock");
+    vacuum_if_large(conn, refresh).await;
+    Ok(refresh)
+}
+
+/// Like [`refresh`], but returns `None` at once when another refresh of the experiment is under
+/// way (for background work, which should not queue behind a report's rebuild).
+pub async fn refresh_unless_busy(conn: &mut AsyncPgConnection, q: &ResultsQuery<'_>) -> QueryResult<Option<Refresh>> {
+    let refresh = update(conn, q, Lock::Try).await?;
+    if let Some(refresh) = refresh {
+        vacuum_if_large(conn, refresh).await;
+    }
+    Ok(refresh)
+}
+
+/// How a refresh takes the experiment's lock.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Lock {
+    Wait,
+    Try,
+}
+
+async fn vacuum_if_large(conn: &mut AsyncPgConnection, refresh: Refresh) {
     if refresh.customers >= VACUUM_AFTER {
         // Many new rows: give the planner their statistics, and mark their pages all-visible,
         // now rather than whenever autovacuum gets to it (until then every report pays for
@@ -44,13 +66,12 @@ pub async fn refresh(conn: &mut AsyncPgConnection, q: &ResultsQuery<'_>) -> Quer
             tracing::warn!(error = %e, "VACUUM of the outcome rows failed");
         }
     }
-    Ok(refresh)
 }
 
 /// A refresh that writes at least this many rows is followed by a `VACUUM (ANALYZE)`.
 const VACUUM_AFTER: u64 = 100_000;
 
-async fn update(conn: &mut AsyncPgConnection, q: &ResultsQuery<'_>) -> QueryResult<Refresh> {
+async fn update(conn: &mut AsyncPgConnection, q: &ResultsQuery<'_>, lock: Lock) -> QueryResult<Option<Refresh>> {
     let definition = definition(q);
     let types: Vec<&str> = q.custom.iter().map(|(t, _)| t.as_str()).collect();
     let stages: Vec<Option<&str>> = q.custom.iter().map(|(_, s)| s.as_deref()).collect();
@@ -61,11 +82,26 @@ async fn update(conn: &mut AsyncPgConnection, q: &ResultsQuery<'_>) -> QueryResu
         // default cost of a random read the planner scans whole tables instead, which is slower
         // whenever the rows are cached (as the hot tables of a busy service are).
         diesel::sql_query("SET LOCAL random_page_cost = 1.1").execute(conn).await?;
-        diesel::sql_query("SELECT pg_advisory_xact_lock($1, $2)")
-            .bind::<Integer, _>(LOCK_CLASS)
-            .bind::<Integer, _>(q.experiment_id as i32)
-            .execute(conn)
+        if lock == Lock::Wait {
+            diesel::sql_query("SELECT pg_advisory_xact_lock($1, $2)")
+                .bind::<Integer, _>(LOCK_CLASS)
+                .bind::<Integer, _>(q.experiment_id as i32)
+                .execute(conn)
+                .await?;
+        } else {
+            let locked: bool = diesel::select(
+                sql::<Bool>("pg_try_advisory_xact_lock(")
+                    .bind::<Integer, _>(LOCK_CLASS)
+                    .sql(", ")
+                    .bind::<Integer, _>(q.experiment_id as i32)
+                    .sql(")"),
+            )
+            .get_result(conn)
             .await?;
+            if !locked {
+                return Ok(None);
+            }
+        }
         let state: Option<(String, i64)> = outcome_state::table
             .find(q.experiment_id)
             .select((outcome_state::definition, outcome_state::since))
@@ -123,7 +159,7 @@ async fn update(conn: &mut AsyncPgConnection, q: &ResultsQuery<'_>) -> QueryResu
             ))
             .execute(conn)
             .await?;
-        Ok(Refresh { full, customers: written as u64 })
+        Ok(Some(Refresh { full, customers: written as u64 }))
     })
     .await
 }
