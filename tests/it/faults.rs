@@ -3,13 +3,11 @@
 //! be a 503 with `Retry-After`, and the service must recover on its own.
 
 use crate::support::cli::{serve_command, signal, spawn_serve};
-use crate::support::shipped_experiments;
+use crate::support::writes::{assert_assignments_stored, prepare};
 use diesel::sql_types::{BigInt, Text};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use nix::sys::signal::Signal;
 use serde_json::{json, Value};
-use stagelab::db::models::{api_keys, experiments};
-use stagelab::domain::key::{self, KeyRole};
 use stagelab::pg::{Cluster, StartOptions};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -94,20 +92,9 @@ async fn wait_for(what: &str, mut check: impl AsyncFnMut() -> bool) {
     panic!("timed out waiting for {what}");
 }
 
-/// Every acknowledged assignment is stored with the variant the client got, and every
-/// acknowledged event is stored.
+/// Every acknowledged assignment and event is stored.
 async fn assert_stored(conn: &mut AsyncPgConnection, acked: &Acknowledged) {
-    let welcome = experiments::find(conn, "welcome-offer").await.unwrap().unwrap();
-    let ids: Vec<String> = acked.assignments.keys().cloned().collect();
-    let facts = stagelab::db::models::exposures::facts(conn, &ids).await.unwrap();
-    for (customer, variant) in &acked.assignments {
-        let stored = facts
-            .get(customer)
-            .and_then(|f| f.exposures.get(&welcome.id))
-            .unwrap_or_else(|| panic!("the acknowledged assignment of {customer} was lost"));
-        let position = welcome.variant_ids.iter().position(|id| id == stored).unwrap();
-        assert_eq!(&welcome.def.variants[position].key, variant, "{customer}");
-    }
+    assert_assignments_stored(conn, &acked.assignments).await;
     #[derive(diesel::QueryableByName)]
     struct Count {
         #[diesel(sql_type = BigInt)]
@@ -119,18 +106,6 @@ async fn assert_stored(conn: &mut AsyncPgConnection, acked: &Acknowledged) {
         .await
         .unwrap();
     assert_eq!(stored.n as usize, acked.events.len(), "acknowledged events were lost");
-}
-
-/// A database with the shipped experiments and a storefront key; returns the key.
-async fn prepare(url: &str) -> String {
-    stagelab::db::migrate::run_pending(url).await.unwrap();
-    let pool = stagelab::db::build_pool(url, 2).unwrap();
-    stagelab::apply::run(&pool, &shipped_experiments(), false, "test").await.unwrap();
-    let token = key::generate(KeyRole::Storefront);
-    let mut conn = pool.get().await.unwrap();
-    let new = api_keys::NewApiKey { name: "shop", role: "storefront", prefix: &token.prefix, token_hash: &token.hash };
-    api_keys::insert(&mut conn, &new).await.unwrap();
-    token.token
 }
 
 /// A cluster of this test's own (the shared one must stay up for the other tests).

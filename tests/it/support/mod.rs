@@ -5,6 +5,7 @@ pub mod app;
 pub mod cli;
 pub mod db;
 pub mod pytools;
+pub mod writes;
 
 pub use app::TestApp;
 pub use db::TestDb;

@@ -1,0 +1,37 @@
+//! Shared by the tests that check acknowledged writes survive a fault: a database with the
+//! shipped experiments and a storefront key, and the check that acknowledged assignments are stored.
+
+use super::shipped_experiments;
+use diesel_async::AsyncPgConnection;
+use stagelab::db::models::{api_keys, experiments};
+use stagelab::domain::key::{self, KeyRole};
+use std::collections::HashMap;
+
+/// Migrates the database at `url`, applies the shipped experiments and creates a storefront key;
+/// returns the key's token.
+pub async fn prepare(url: &str) -> String {
+    stagelab::db::migrate::run_pending(url).await.unwrap();
+    let pool = stagelab::db::build_pool(url, 2).unwrap();
+    stagelab::apply::run(&pool, &shipped_experiments(), false, "test").await.unwrap();
+    let token = key::generate(KeyRole::Storefront);
+    let mut conn = pool.get().await.unwrap();
+    let new = api_keys::NewApiKey { name: "shop", role: "storefront", prefix: &token.prefix, token_hash: &token.hash };
+    api_keys::insert(&mut conn, &new).await.unwrap();
+    token.token
+}
+
+/// Every acknowledged `welcome-offer` assignment (customer → variant key) is stored with the
+/// variant the client was given.
+pub async fn assert_assignments_stored(conn: &mut AsyncPgConnection, acknowledged: &HashMap<String, String>) {
+    let welcome = experiments::find(conn, "welcome-offer").await.unwrap().unwrap();
+    let ids: Vec<String> = acknowledged.keys().cloned().collect();
+    let facts = stagelab::db::models::exposures::facts(conn, &ids).await.unwrap();
+    for (customer, variant) in acknowledged {
+        let stored = facts
+            .get(customer)
+            .and_then(|f| f.exposures.get(&welcome.id))
+            .unwrap_or_else(|| panic!("the acknowledged assignment of {customer} was lost"));
+        let position = welcome.variant_ids.iter().position(|id| id == stored).unwrap();
+        assert_eq!(&welcome.def.variants[position].key, variant, "{customer}");
+    }
+}
