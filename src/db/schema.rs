@@ -35,6 +35,7 @@ diesel::table! {
         segment -> Nullable<Text>,
         first_seen_at -> Timestamptz,
         updated_at -> Timestamptz,
+        evidence -> Jsonb,
     }
 }
 

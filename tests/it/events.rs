@@ -228,3 +228,127 @@ async fn batch_limits_and_credentials() {
     let (status, body) = app.post("/api/v1/events", &key, &json!({"events": max})).await;
     assert_eq!((status, body["accepted"].as_i64()), (200, Some(10_000)));
 }
+
+/// A random history of 30 customers: stage events, purchases (some repeating an order id, some
+/// without one) and referrals, every event at its own minute.
+fn random_history(seed: u64, n: usize) -> Vec<Value> {
+    use rand::seq::SliceRandom;
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let mut minutes: Vec<i64> = (0..n as i64).collect();
+    minutes.shuffle(&mut rng);
+    let start: chrono::DateTime<chrono::Utc> = "2026-10-01T00:00:00Z".parse().unwrap();
+    let stages = ["reach", "acquisition", "nurture", "retention", "advocacy"];
+    (0..n)
+        .map(|i| {
+            let at = (start + chrono::Duration::minutes(minutes[i])).to_rfc3339();
+            let customer = format!("h{}", rng.random_range(0..30));
+            let id = format!("h-{seed}-{i}");
+            match rng.random_range(0..10) {
+                0..=2 => stage(&id, &customer, stages[rng.random_range(0..stages.len())], &at),
+                3..=8 => {
+                    let mut p = purchase(&id, &customer, 10.0, &at);
+                    if rng.random_bool(0.6) {
+                        p["order_id"] = json!(format!("o{}", rng.random_range(0..12)));
+                    }
+                    p
+                }
+                _ => referral(&id, &customer, &at),
+            }
+        })
+        .collect()
+}
+
+/// What every customer's stored events prove, computed from the `events` table one event at a
+/// time, and what each customer's row says.
+async fn evidence_and_stages(
+    app: &TestApp,
+) -> (
+    std::collections::BTreeMap<String, stagelab::events::progress::Evidence>,
+    std::collections::BTreeMap<String, (Value, Option<String>, Option<chrono::DateTime<chrono::Utc>>)>,
+) {
+    use stagelab::events::progress::Evidence;
+    let mut conn = app.pool.get().await.unwrap();
+    type Row = (String, String, String, String, Option<String>, Option<String>, chrono::DateTime<chrono::Utc>);
+    let rows: Vec<Row> = events::table
+        .select((
+            events::source,
+            events::event_id,
+            events::customer_id,
+            events::event_type,
+            events::stage,
+            events::order_id,
+            events::occurred_at,
+        ))
+        .load(&mut conn)
+        .await
+        .unwrap();
+    let mut expected: std::collections::BTreeMap<String, Evidence> = Default::default();
+    for (source, id, customer, kind, stage, order, at) in rows {
+        let e = expected.entry(customer).or_default();
+        match kind.as_str() {
+            "stage" => e.add_stage(&stage.unwrap(), at),
+            "purchase" => e.add_purchase(&order.unwrap_or(format!("{source}:{id}")), at),
+            _ => e.add_referral(at),
+        }
+    }
+    let stored = customers::table
+        .select((customers::customer_id, customers::evidence, customers::stage, customers::stage_reached_at))
+        .load::<(String, Value, Option<String>, Option<chrono::DateTime<chrono::Utc>>)>(&mut conn)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(id, evidence, stage, at)| (id, (evidence, stage, at)))
+        .collect();
+    (expected, stored)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_batches_leave_every_customer_as_all_their_events_prove() {
+    let (app, key) = setup().await;
+    let lifecycle = app.cache.snapshot().lifecycle.clone();
+    // Eight overlapping batches at once, then eight more (summaries then exist and are merged into).
+    for round in 0..2 {
+        let history = random_history(round, 800);
+        let batches: Vec<Value> =
+            (0..8).map(|b| json!({"events": history.iter().skip(b).step_by(8).collect::<Vec<_>>()})).collect();
+        let answers = futures_util::future::join_all(batches.iter().map(|b| app.post("/api/v1/events", &key, b))).await;
+        for (status, body) in &answers {
+            assert_eq!(*status, 200, "{body}");
+        }
+    }
+    let (expected, stored) = evidence_and_stages(&app).await;
+    assert_eq!(expected.len(), 30);
+    assert_eq!(stored.len(), 30);
+    for (customer, evidence) in &expected {
+        let (summary, stage, at) = &stored[customer];
+        let summary: stagelab::events::progress::Evidence = serde_json::from_value(summary.clone()).unwrap();
+        assert_eq!(&summary, evidence, "{customer}");
+        let proven = stagelab::events::progress::furthest(&lifecycle, evidence).unwrap();
+        assert_eq!((stage.clone(), *at), (Some(proven.0), Some(proven.1)), "{customer}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_migration_summarises_events_stored_before_it_as_ingestion_does() {
+    use diesel_async::SimpleAsyncConnection;
+    let (app, key) = setup().await;
+    let history = random_history(7, 600);
+    let (status, body) = app.post("/api/v1/events", &key, &json!({"events": history})).await;
+    assert_eq!(status, 200, "{body}");
+    let (_, ingested) = evidence_and_stages(&app).await;
+    // Undo the summaries and build them again from the events, as an upgrade does.
+    let mut conn = app.pool.get().await.unwrap();
+    conn.batch_execute(include_str!("../../migrations/2026-11-25-000004_evidence/down.sql")).await.unwrap();
+    conn.batch_execute(include_str!("../../migrations/2026-11-25-000004_evidence/up.sql")).await.unwrap();
+    drop(conn);
+    let (expected, migrated) = evidence_and_stages(&app).await;
+    assert_eq!(migrated.len(), 30);
+    for (customer, (summary, _, _)) in &migrated {
+        let parsed: stagelab::events::progress::Evidence = serde_json::from_value(summary.clone()).unwrap();
+        assert_eq!(&parsed, &expected[customer], "{customer}");
+        let by_ingestion: stagelab::events::progress::Evidence =
+            serde_json::from_value(ingested[customer].0.clone()).unwrap();
+        assert_eq!(parsed, by_ingestion, "{customer}");
+    }
+}

@@ -1,13 +1,14 @@
 //! `events`: storing a validated batch atomically and keeping customers' stages current.
 
+use crate::db::schema::customers;
 use crate::domain::lifecycle::Lifecycle;
 use crate::events::progress::{self, Evidence};
-use crate::events::Event;
+use crate::events::{Event, EventType};
 use chrono::{DateTime, Utc};
-use diesel::sql_types::{Array, Bool, Float8, Nullable, Text, Timestamptz};
-use diesel::QueryResult;
+use diesel::sql_types::{Array, Bool, Float8, Jsonb, Nullable, Text, Timestamptz};
+use diesel::{ExpressionMethods, QueryDsl, QueryResult, SelectableHelper};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// What storing a batch did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
@@ -19,28 +20,14 @@ pub struct Ingested {
 }
 
 #[derive(diesel::QueryableByName)]
-struct CustomerRow {
+struct InsertedRow {
     #[diesel(sql_type = Text)]
-    customer_id: String,
-}
-
-#[derive(diesel::QueryableByName)]
-struct EvidenceRow {
-    #[diesel(sql_type = Text)]
-    customer_id: String,
-    #[diesel(sql_type = Text)]
-    event_type: String,
-    #[diesel(sql_type = Nullable<Text>)]
-    stage: Option<String>,
-    #[diesel(sql_type = Timestamptz)]
-    first_at: DateTime<Utc>,
-    #[diesel(sql_type = Nullable<Timestamptz>)]
-    second_at: Option<DateTime<Utc>>,
+    event_id: String,
 }
 
 /// Stores a validated batch from `source` in one transaction: new events are inserted in one
-/// statement (a retried id is skipped, also when two retries race), then the stage of every
-/// customer with new events is derived again from all of their events.
+/// statement (a retried id is skipped, also when two retries race), then the evidence summary and
+/// stage of each customer with new events are brought up to date (see [`update_customers`]).
 pub async fn ingest(
     conn: &mut AsyncPgConnection,
     source: &str,
@@ -64,12 +51,16 @@ pub async fn ingest(
     let late: Vec<bool> = unique.iter().map(|e| e.is_late).collect();
 
     conn.transaction(async |conn| {
-        let inserted: Vec<CustomerRow> = diesel::sql_query(
+        // The customer lookups below take arrays of any length, from 1 to 10,000 ids: a plan
+        // cached for a short array (or while the table was still small) must not be reused for a
+        // long one, which it may turn into a scan of every customer.
+        diesel::sql_query("SET LOCAL plan_cache_mode = force_custom_plan").execute(conn).await?;
+        let inserted: Vec<InsertedRow> = diesel::sql_query(
             "INSERT INTO events (source, event_id, customer_id, event_type, stage, value, currency, order_id, \
                                  referred_customer_id, occurred_at, is_late) \
              SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::float8[], $7::text[], \
                                       $8::text[], $9::text[], $10::timestamptz[], $11::bool[]) \
-             ON CONFLICT (source, event_id) DO NOTHING RETURNING customer_id",
+             ON CONFLICT (source, event_id) DO NOTHING RETURNING event_id",
         )
         .bind::<Text, _>(source)
         .bind::<Array<Text>, _>(&ids)
@@ -85,78 +76,123 @@ pub async fn ingest(
         .load(conn)
         .await?;
         let result = Ingested { accepted: inserted.len(), duplicates: events.len() - inserted.len() };
-        let mut affected: Vec<String> = inserted.into_iter().map(|r| r.customer_id).collect();
-        affected.sort_unstable();
-        affected.dedup();
-        if !affected.is_empty() {
-            update_stages(conn, &affected, lifecycle).await?;
+        // What the new events prove, per customer (in id order).
+        let mut proven: BTreeMap<&str, Evidence> = BTreeMap::new();
+        for row in &inserted {
+            let Ok(i) = unique.binary_search_by(|e| e.id.as_str().cmp(&row.event_id)) else { continue };
+            let event = unique[i];
+            let evidence = proven.entry(event.customer_id.as_str()).or_default();
+            match event.event_type {
+                EventType::Stage => {
+                    if let Some(stage) = &event.stage {
+                        evidence.add_stage(stage, event.occurred_at);
+                    }
+                }
+                EventType::Purchase => match &event.order_id {
+                    Some(order) => evidence.add_purchase(order, event.occurred_at),
+                    None => evidence.add_purchase(&format!("{source}:{}", event.id), event.occurred_at),
+                },
+                EventType::Referral => evidence.add_referral(event.occurred_at),
+            }
+        }
+        if !proven.is_empty() {
+            update_customers(conn, &proven, lifecycle).await?;
         }
         Ok(result)
     })
     .await
 }
 
-/// Derives the stage of these customers (sorted ids) from all of their events and stores it.
-async fn update_stages(conn: &mut AsyncPgConnection, customers: &[String], lifecycle: &Lifecycle) -> QueryResult<()> {
-    // Create missing customers and lock every one of them, in one pass in id order, which
-    // serialises concurrent batches per customer (the evidence query below then sees every
-    // committed event of the customer). One pass matters: inserting the new rows first and then
-    // locking the existing ones would hold a later id while waiting for an earlier one, against
-    // the order in which the exposure writer takes them, and the two would deadlock.
+/// A customer's stored summary and stage.
+#[derive(diesel::Queryable, diesel::Selectable)]
+#[diesel(table_name = customers, check_for_backend(diesel::pg::Pg))]
+struct Stored {
+    customer_id: String,
+    evidence: serde_json::Value,
+    stage: Option<String>,
+    stage_reached_at: Option<DateTime<Utc>>,
+}
+
+/// What to write for a customer: the merged summary and the stage it proves.
+struct Change {
+    evidence: Evidence,
+    stage: Option<String>,
+    reached_at: Option<DateTime<Utc>>,
+}
+
+impl Stored {
+    /// The summary with `new` merged in and the stage it proves (the stored stage when it proves
+    /// none); `None` when nothing would change.
+    fn merged(&self, new: &Evidence, lifecycle: &Lifecycle) -> Option<Change> {
+        // A summary this version cannot read counts as empty: merging then rewrites it.
+        let mut evidence: Evidence = serde_json::from_value(self.evidence.clone()).unwrap_or_default();
+        let changed = evidence.merge(new);
+        let (stage, reached_at) = match progress::furthest(lifecycle, &evidence) {
+            Some((stage, at)) => (Some(stage), Some(at)),
+            None => (self.stage.clone(), self.stage_reached_at),
+        };
+        let moved = stage != self.stage || reached_at != self.stage_reached_at;
+        (changed || moved).then_some(Change { evidence, stage, reached_at })
+    }
+}
+
+/// The stored summary and stage of these customers (absent ones are left out).
+async fn stored(conn: &mut AsyncPgConnection, ids: &[&str]) -> QueryResult<HashMap<String, Stored>> {
+    let rows: Vec<Stored> =
+        customers::table.filter(customers::customer_id.eq_any(ids)).select(Stored::as_select()).load(conn).await?;
+    Ok(rows.into_iter().map(|s| (s.customer_id.clone(), s)).collect())
+}
+
+/// Merges what a batch proves into its customers' summaries and moves their stages on.
+///
+/// The summaries are read first without locks: a customer whose summary already absorbs the
+/// batch and whose stage is current needs no write, whatever concurrent batches do (merging is a
+/// join, so a later summary absorbs whatever an earlier one did). Only the others are locked, in
+/// one ordered statement that also creates missing customers, so concurrent batches and the
+/// exposure writer (which takes customers in the same order) serialise per customer without
+/// deadlocking, and hold the locks only for the end of the transaction. They are then read again
+/// (now current) and updated.
+async fn update_customers(
+    conn: &mut AsyncPgConnection,
+    proven: &BTreeMap<&str, Evidence>,
+    lifecycle: &Lifecycle,
+) -> QueryResult<()> {
+    let ids: Vec<&str> = proven.keys().copied().collect();
+    let before = stored(conn, &ids).await?;
+    let changing: Vec<&str> = proven
+        .iter()
+        .filter(|(id, new)| before.get(**id).is_none_or(|s| s.merged(new, lifecycle).is_some()))
+        .map(|(id, _)| *id)
+        .collect();
+    if changing.is_empty() {
+        return Ok(());
+    }
     diesel::sql_query(
         "INSERT INTO customers (customer_id) SELECT unnest($1::text[]) \
-         ON CONFLICT (customer_id) DO UPDATE SET customer_id = excluded.customer_id",
+         ON CONFLICT (customer_id) DO UPDATE SET customer_id = excluded.customer_id WHERE false",
     )
-    .bind::<Array<Text>, _>(customers)
+    .bind::<Array<Text>, _>(&changing)
     .execute(conn)
     .await?;
-    // Purchases count once per order (the same order may arrive from two sources, e.g. live and
-    // imported); a purchase without an order id is an order of its own.
-    let rows: Vec<EvidenceRow> = diesel::sql_query(
-        "WITH proofs AS ( \
-           SELECT customer_id, event_type, stage, min(occurred_at) AS at FROM events \
-           WHERE customer_id = ANY($1) \
-           GROUP BY customer_id, event_type, stage, \
-                    CASE WHEN event_type = 'purchase' THEN coalesce(order_id, source || ':' || event_id) END) \
-         SELECT customer_id, event_type, stage, min(at) AS first_at, \
-                (array_agg(at ORDER BY at))[2] AS second_at \
-         FROM proofs GROUP BY customer_id, event_type, stage",
-    )
-    .bind::<Array<Text>, _>(customers)
-    .load(conn)
-    .await?;
-    let mut evidence: HashMap<String, Evidence> = HashMap::new();
-    for row in rows {
-        let e = evidence.entry(row.customer_id).or_default();
-        match (row.event_type.as_str(), row.stage) {
-            ("stage", Some(stage)) => {
-                e.stages.insert(stage, row.first_at);
-            }
-            ("purchase", _) => {
-                e.first_purchase = Some(row.first_at);
-                e.second_purchase = row.second_at;
-            }
-            ("referral", _) => e.first_referral = Some(row.first_at),
-            _ => {}
-        }
-    }
-    let (mut ids, mut stages, mut times) = (Vec::new(), Vec::new(), Vec::new());
-    for (customer, e) in &evidence {
-        if let Some((stage, at)) = progress::furthest(lifecycle, e) {
-            ids.push(customer.as_str());
-            stages.push(stage);
-            times.push(at);
-        }
+    let now = stored(conn, &changing).await?;
+    let (mut update_ids, mut summaries, mut stages, mut times) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for id in changing {
+        let Some(change) = now.get(id).and_then(|current| current.merged(&proven[id], lifecycle)) else { continue };
+        update_ids.push(id);
+        summaries.push(serde_json::to_value(&change.evidence).unwrap_or_default());
+        stages.push(change.stage);
+        times.push(change.reached_at);
     }
     diesel::sql_query(
-        "UPDATE customers AS c SET stage = u.stage, stage_reached_at = u.reached_at, updated_at = now() \
-         FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS u(customer_id, stage, reached_at) \
-         WHERE c.customer_id = u.customer_id \
-           AND (c.stage IS DISTINCT FROM u.stage OR c.stage_reached_at IS DISTINCT FROM u.reached_at)",
+        "UPDATE customers AS c \
+         SET evidence = u.evidence, stage = u.stage, stage_reached_at = u.reached_at, updated_at = now() \
+         FROM unnest($1::text[], $2::jsonb[], $3::text[], $4::timestamptz[]) AS u(customer_id, evidence, stage, reached_at) \
+         WHERE c.customer_id = u.customer_id",
     )
-    .bind::<Array<Text>, _>(&ids)
-    .bind::<Array<Text>, _>(&stages)
-    .bind::<Array<Timestamptz>, _>(&times)
+    .bind::<Array<Text>, _>(&update_ids)
+    .bind::<Array<Jsonb>, _>(&summaries)
+    .bind::<Array<Nullable<Text>>, _>(&stages)
+    .bind::<Array<Nullable<Timestamptz>>, _>(&times)
     .execute(conn)
     .await?;
     Ok(())
