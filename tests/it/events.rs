@@ -352,3 +352,40 @@ async fn the_migration_summarises_events_stored_before_it_as_ingestion_does() {
         assert_eq!(parsed, by_ingestion, "{customer}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn event_batches_and_assignments_for_the_same_new_customers_do_not_deadlock() {
+    let (app, key) = setup().await;
+    // Both writers take the customers they create or change in id order, in one statement each.
+    for round in 0..3 {
+        let customers: Vec<String> = (0..300).rev().map(|i| format!("d{round}-{i:03}")).collect();
+        let assign = json!({"customers": customers.iter().map(|c| json!({
+            "customer_id": c, "stage": "reach", "attributes": {"country": "JP", "round": round}
+        })).collect::<Vec<_>>()});
+        let batches: Vec<Value> = (0..4)
+            .map(|b| {
+                let events: Vec<Value> = customers
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| {
+                        purchase(&format!("d{round}-{b}-{i}"), c, 5.0, &format!("2026-11-0{}T10:00:00Z", b + 1))
+                    })
+                    .collect();
+                json!({ "events": events })
+            })
+            .collect();
+        let events = futures_util::future::join_all(batches.iter().map(|b| app.post("/api/v1/events", &key, b)));
+        let assignments =
+            futures_util::future::join_all((0..4).map(|_| app.post("/api/v1/assignments/batch", &key, &assign)));
+        let (events, assignments) = tokio::join!(events, assignments);
+        for (status, body) in events.iter().chain(&assignments) {
+            assert_eq!(*status, 200, "{body}");
+        }
+        // Four purchases each (days 1 to 4): retention since the second, on day 2.
+        let (stage_now, at) = customer_stage(&app, &customers[0]).await;
+        assert_eq!(
+            (stage_now.as_deref(), at.unwrap().to_rfc3339().as_str()),
+            (Some("retention"), "2026-11-02T10:00:00+00:00")
+        );
+    }
+}

@@ -7,7 +7,7 @@ use crate::events::{Event, EventType};
 use chrono::{DateTime, Utc};
 use diesel::sql_types::{Array, Bool, Float8, Jsonb, Nullable, Text, Timestamptz};
 use diesel::{ExpressionMethods, QueryDsl, QueryResult, SelectableHelper};
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// What storing a batch did.
@@ -51,10 +51,15 @@ pub async fn ingest(
     let late: Vec<bool> = unique.iter().map(|e| e.is_late).collect();
 
     conn.transaction(async |conn| {
-        // The customer lookups below take arrays of any length, from 1 to 10,000 ids: a plan
-        // cached for a short array (or while the table was still small) must not be reused for a
-        // long one, which it may turn into a scan of every customer.
-        diesel::sql_query("SET LOCAL plan_cache_mode = force_custom_plan").execute(conn).await?;
+        // The customer lookups below take arrays of 1 to 10,000 ids and must stay index lookups:
+        // a plan cached for a short array (or while the table was small) must not be reused for a
+        // long one, and a long one must not become a (parallel) scan of every customer, which
+        // the planner prefers for a few thousand ids although each probe is a cached page.
+        conn.batch_execute(
+            "SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL enable_seqscan = off; \
+             SET LOCAL max_parallel_workers_per_gather = 0",
+        )
+        .await?;
         let inserted: Vec<InsertedRow> = diesel::sql_query(
             "INSERT INTO events (source, event_id, customer_id, event_type, stage, value, currency, order_id, \
                                  referred_customer_id, occurred_at, is_late) \
@@ -104,13 +109,35 @@ pub async fn ingest(
 }
 
 /// A customer's stored summary and stage.
-#[derive(diesel::Queryable, diesel::Selectable)]
+#[derive(diesel::Queryable, diesel::Selectable, Default)]
 #[diesel(table_name = customers, check_for_backend(diesel::pg::Pg))]
 struct Stored {
     customer_id: String,
-    evidence: serde_json::Value,
+    #[diesel(deserialize_as = StoredEvidence)]
+    evidence: Evidence,
     stage: Option<String>,
     stage_reached_at: Option<DateTime<Utc>>,
+}
+
+/// `customers.evidence` read straight into an [`Evidence`] (no JSON value tree in between). A
+/// summary this version cannot read counts as empty: merging then rewrites it.
+#[derive(diesel::deserialize::FromSqlRow)]
+struct StoredEvidence(Evidence);
+
+impl diesel::deserialize::FromSql<Jsonb, diesel::pg::Pg> for StoredEvidence {
+    fn from_sql(value: diesel::pg::PgValue<'_>) -> diesel::deserialize::Result<Self> {
+        // JSONB's binary form: a version byte (1), then the JSON text.
+        match value.as_bytes().split_first() {
+            Some((1, json)) => Ok(StoredEvidence(serde_json::from_slice(json).unwrap_or_default())),
+            _ => Err("unsupported JSONB encoding".into()),
+        }
+    }
+}
+
+impl From<StoredEvidence> for Evidence {
+    fn from(stored: StoredEvidence) -> Evidence {
+        stored.0
+    }
 }
 
 /// What to write for a customer: the merged summary and the stage it proves.
@@ -124,8 +151,7 @@ impl Stored {
     /// The summary with `new` merged in and the stage it proves (the stored stage when it proves
     /// none); `None` when nothing would change.
     fn merged(&self, new: &Evidence, lifecycle: &Lifecycle) -> Option<Change> {
-        // A summary this version cannot read counts as empty: merging then rewrites it.
-        let mut evidence: Evidence = serde_json::from_value(self.evidence.clone()).unwrap_or_default();
+        let mut evidence = self.evidence.clone();
         let changed = evidence.merge(new);
         let (stage, reached_at) = match progress::furthest(lifecycle, &evidence) {
             Some((stage, at)) => (Some(stage), Some(at)),
@@ -148,10 +174,10 @@ async fn stored(conn: &mut AsyncPgConnection, ids: &[&str]) -> QueryResult<HashM
 /// The summaries are read first without locks: a customer whose summary already absorbs the
 /// batch and whose stage is current needs no write, whatever concurrent batches do (merging is a
 /// join, so a later summary absorbs whatever an earlier one did). Only the others are locked, in
-/// one ordered statement that also creates missing customers, so concurrent batches and the
-/// exposure writer (which takes customers in the same order) serialise per customer without
-/// deadlocking, and hold the locks only for the end of the transaction. They are then read again
-/// (now current) and updated.
+/// one ordered statement that also creates missing customers with their final summary, so
+/// concurrent batches and the exposure writer (which takes customers in the same order)
+/// serialise per customer without deadlocking, and hold the locks only for the end of the
+/// transaction. Customers that existed are then read again (now current) and updated.
 async fn update_customers(
     conn: &mut AsyncPgConnection,
     proven: &BTreeMap<&str, Evidence>,
@@ -159,43 +185,73 @@ async fn update_customers(
 ) -> QueryResult<()> {
     let ids: Vec<&str> = proven.keys().copied().collect();
     let before = stored(conn, &ids).await?;
-    let changing: Vec<&str> = proven
+    let absent = Stored::default();
+    let changing: Vec<(&str, Change)> = proven
         .iter()
-        .filter(|(id, new)| before.get(**id).is_none_or(|s| s.merged(new, lifecycle).is_some()))
-        .map(|(id, _)| *id)
+        .filter_map(|(id, new)| Some((*id, before.get(*id).unwrap_or(&absent).merged(new, lifecycle)?)))
         .collect();
     if changing.is_empty() {
         return Ok(());
     }
-    diesel::sql_query(
-        "INSERT INTO customers (customer_id) SELECT unnest($1::text[]) \
-         ON CONFLICT (customer_id) DO UPDATE SET customer_id = excluded.customer_id WHERE false",
+    // A customer still missing is inserted as the batch proves them (they have no other events:
+    // every batch creates its customers); one that exists is only locked.
+    let inserted: Vec<InsertedCustomer> = write_changes(
+        conn,
+        "INSERT INTO customers (customer_id, evidence, stage, stage_reached_at) \
+         SELECT * FROM unnest($1::text[], $2::jsonb[], $3::text[], $4::timestamptz[]) \
+         ON CONFLICT (customer_id) DO UPDATE SET customer_id = excluded.customer_id WHERE false \
+         RETURNING customer_id",
+        &changing,
     )
-    .bind::<Array<Text>, _>(&changing)
-    .execute(conn)
     .await?;
-    let now = stored(conn, &changing).await?;
-    let (mut update_ids, mut summaries, mut stages, mut times) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for id in changing {
-        let Some(change) = now.get(id).and_then(|current| current.merged(&proven[id], lifecycle)) else { continue };
-        update_ids.push(id);
-        summaries.push(serde_json::to_value(&change.evidence).unwrap_or_default());
-        stages.push(change.stage);
-        times.push(change.reached_at);
+    let inserted: HashSet<&str> = inserted.iter().map(|r| r.customer_id.as_str()).collect();
+    let existing: Vec<&str> = changing.iter().map(|(id, _)| *id).filter(|id| !inserted.contains(id)).collect();
+    if existing.is_empty() {
+        return Ok(());
     }
-    diesel::sql_query(
-        "UPDATE customers AS c \
-         SET evidence = u.evidence, stage = u.stage, stage_reached_at = u.reached_at, updated_at = now() \
-         FROM unnest($1::text[], $2::jsonb[], $3::text[], $4::timestamptz[]) AS u(customer_id, evidence, stage, reached_at) \
-         WHERE c.customer_id = u.customer_id",
-    )
-    .bind::<Array<Text>, _>(&update_ids)
-    .bind::<Array<Jsonb>, _>(&summaries)
-    .bind::<Array<Nullable<Text>>, _>(&stages)
-    .bind::<Array<Nullable<Timestamptz>>, _>(&times)
-    .execute(conn)
-    .await?;
+    let now = stored(conn, &existing).await?;
+    let updates: Vec<(&str, Change)> =
+        existing.into_iter().filter_map(|id| Some((id, now.get(id)?.merged(&proven[id], lifecycle)?))).collect();
+    if !updates.is_empty() {
+        write_changes::<InsertedCustomer>(
+            conn,
+            "UPDATE customers AS c \
+             SET evidence = u.evidence, stage = u.stage, stage_reached_at = u.reached_at, updated_at = now() \
+             FROM unnest($1::text[], $2::jsonb[], $3::text[], $4::timestamptz[]) \
+                  AS u(customer_id, evidence, stage, reached_at) \
+             WHERE c.customer_id = u.customer_id \
+             RETURNING c.customer_id",
+            &updates,
+        )
+        .await?;
+    }
     Ok(())
+}
+
+#[derive(diesel::QueryableByName)]
+struct InsertedCustomer {
+    #[diesel(sql_type = Text)]
+    customer_id: String,
+}
+
+/// Runs `sql` with the changes as four arrays: ids, summaries, stages and times.
+async fn write_changes<T: diesel::QueryableByName<diesel::pg::Pg> + Send + 'static>(
+    conn: &mut AsyncPgConnection,
+    sql: &str,
+    changes: &[(&str, Change)],
+) -> QueryResult<Vec<T>> {
+    let ids: Vec<&str> = changes.iter().map(|(id, _)| *id).collect();
+    let summaries: Vec<serde_json::Value> =
+        changes.iter().map(|(_, c)| serde_json::to_value(&c.evidence).unwrap_or_default()).collect();
+    let stages: Vec<Option<&str>> = changes.iter().map(|(_, c)| c.stage.as_deref()).collect();
+    let times: Vec<Option<DateTime<Utc>>> = changes.iter().map(|(_, c)| c.reached_at).collect();
+    diesel::sql_query(sql)
+        .bind::<Array<Text>, _>(&ids)
+        .bind::<Array<Jsonb>, _>(&summaries)
+        .bind::<Array<Nullable<Text>>, _>(&stages)
+        .bind::<Array<Nullable<Timestamptz>>, _>(&times)
+        .load(conn)
+        .await
 }
 
 /// Whether any event is stored at all (the demo fills only an empty store).
