@@ -5,7 +5,7 @@ use crate::assign::refresh::ConfigCache;
 use crate::assign::writer::ExposureWriter;
 use crate::assign::Assigner;
 use crate::config::Config;
-use crate::db::Pool;
+use crate::db::{Pool, SetupError};
 use crate::http::auth_limit::MissLimiter;
 use crate::http::metrics::Metrics;
 use crate::http::ui::limit::LoginLimiter;
@@ -65,21 +65,28 @@ pub enum ReportError {
     Closed,
 }
 
+/// Group-commit writer tasks (each with its own connection).
+const ASSIGN_WRITERS: usize = 2;
+/// Batched customer-lookup tasks (each with its own connection).
+const ASSIGN_LOADERS: usize = 2;
+
 /// How often definitions are reloaded when no change notification arrives.
 const REFRESH_PERIOD: Duration = Duration::from_secs(5);
 
 impl AppState {
     /// Loads the definitions and starts the background tasks (definition refresh, exposure
-    /// writers) on the current runtime. `database_url` is used for the LISTEN connection.
-    pub async fn start(pool: Pool, config: Config, database_url: &str) -> AppState {
+    /// writers) on the current runtime. `database_url` is used for the LISTEN connection and
+    /// for assignment's own connections (key lookups and group commits only).
+    pub async fn start(pool: Pool, config: Config, database_url: &str) -> Result<AppState, SetupError> {
         let metrics = Metrics::new();
         let cache = Arc::new(ConfigCache::default());
         if let Err(e) = cache.reload(&pool).await {
             tracing::warn!(error = %e, "cannot load experiment definitions yet; will retry");
         }
         tokio::spawn(cache.clone().follow(database_url.to_string(), pool.clone(), REFRESH_PERIOD));
-        let writer = ExposureWriter::start(pool.clone(), 2, 10_000, metrics.clone());
-        let loader = FactsLoader::start(pool.clone(), 2, 10_000);
+        let keyed = crate::db::build_keyed_pool(database_url, ASSIGN_WRITERS + ASSIGN_LOADERS)?;
+        let writer = ExposureWriter::start(keyed.clone(), ASSIGN_WRITERS, 10_000, metrics.clone());
+        let loader = FactsLoader::start(keyed, ASSIGN_LOADERS, 10_000);
         let assigner = Arc::new(Assigner::new(cache.clone(), loader, writer, 200_000, metrics.clone()));
         let key_misses = Arc::new(MissLimiter::new(50));
         let login_limit = Arc::new(LoginLimiter::default());
@@ -87,7 +94,7 @@ impl AppState {
         let state =
             AppState { pool, config: Arc::new(config), metrics, cache, assigner, key_misses, login_limit, reports };
         tokio::spawn(state.clone().refresh_outcomes(OUTCOME_REFRESH_PERIOD));
-        state
+        Ok(state)
     }
 
     /// Keeps the outcome rows of running experiments current in the background, so that a report

@@ -59,7 +59,14 @@ pub async fn run(mut config: Config, args: ServeArgs) -> ExitCode {
     } else {
         None
     };
-    let state = AppState::start(db.pool.clone(), config.clone(), db.url()).await;
+    let state = match AppState::start(db.pool.clone(), config.clone(), db.url()).await {
+        Ok(state) => state,
+        Err(e) => {
+            eprintln!("error: {e}");
+            db.close().await;
+            return ExitCode::FAILURE;
+        }
+    };
     let writer = state.assigner.writer().clone();
     let app = match Application::build(&config, state) {
         Ok(app) => app,

@@ -38,14 +38,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .limit(MAX_FORM_BYTES)
                 .error_handler(|err, _| ui::error::UiError::BadRequest(err.to_string()).into()),
         )
+        // Routes are tried in this order: the storefront's hot paths (fixed paths) first.
+        .configure(assignments::configure)
+        .configure(events::configure)
         .configure(health::configure)
         .configure(metrics::configure)
         .configure(openapi::configure)
         .configure(docs::configure)
         .configure(experiments::configure)
         .configure(lifecycle::configure)
-        .configure(assignments::configure)
-        .configure(events::configure)
         .configure(assets::configure)
         .configure(ui::configure);
 }

@@ -331,3 +331,34 @@ async fn a_new_experiment_reaches_customers_answered_before() {
     let facts = exposures::facts(&mut conn, &["known-1".to_string()]).await.unwrap();
     assert_eq!(facts["known-1"].attributes.get("vip"), Some(&json!(true)));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_exposure_must_name_a_variant_of_its_own_experiment() {
+    use diesel::{ExpressionMethods, QueryDsl};
+    use diesel_async::RunQueryDsl;
+    use stagelab::db::schema::{exposures as exposures_table, variants};
+    let app = TestApp::spawn().await;
+    app.apply(experiments_copy().path()).await;
+    let mut conn = app.pool.get().await.unwrap();
+    let all: Vec<(i64, i64)> =
+        variants::table.select((variants::id, variants::experiment_id)).load(&mut conn).await.unwrap();
+    let (variant, own) = all[0];
+    let other = all.iter().map(|(_, e)| *e).find(|e| *e != own).expect("two experiments");
+    let insert = |experiment_id: i64| {
+        diesel::insert_into(exposures_table::table).values((
+            exposures_table::customer_id.eq("fk-check"),
+            exposures_table::experiment_id.eq(experiment_id),
+            exposures_table::variant_id.eq(variant),
+        ))
+    };
+    let err = insert(other).execute(&mut conn).await.unwrap_err();
+    assert!(err.to_string().contains("exposures_variant_fkey"), "{err}");
+    assert_eq!(insert(own).execute(&mut conn).await.unwrap(), 1);
+    // Deleting the experiment deletes its variants and their exposures.
+    diesel::delete(stagelab::db::schema::experiments::table.filter(stagelab::db::schema::experiments::id.eq(own)))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let left: i64 = exposures_table::table.count().get_result(&mut conn).await.unwrap();
+    assert_eq!(left, 0);
+}

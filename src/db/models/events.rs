@@ -51,15 +51,10 @@ pub async fn ingest(
     let late: Vec<bool> = unique.iter().map(|e| e.is_late).collect();
 
     conn.transaction(async |conn| {
-        // The customer lookups below take arrays of 1 to 10,000 ids and must stay index lookups:
-        // a plan cached for a short array (or while the table was small) must not be reused for a
-        // long one, and a long one must not become a (parallel) scan of every customer, which
-        // the planner prefers for a few thousand ids although each probe is a cached page.
-        conn.batch_execute(
-            "SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL enable_seqscan = off; \
-             SET LOCAL max_parallel_workers_per_gather = 0",
-        )
-        .await?;
+        // The customer lookups below must stay index lookups: for a few thousand ids the planner
+        // prefers a (parallel) scan of every customer, although each probe is a cached page.
+        // (The pool's connections already plan every statement for its own arrays.)
+        conn.batch_execute("SET LOCAL enable_seqscan = off; SET LOCAL max_parallel_workers_per_gather = 0").await?;
         let inserted: Vec<InsertedRow> = diesel::sql_query(
             "INSERT INTO events (source, event_id, customer_id, event_type, stage, value, currency, order_id, \
                                  referred_customer_id, occurred_at, is_late) \

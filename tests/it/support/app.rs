@@ -30,7 +30,7 @@ impl TestApp {
         config.workers = Some(1);
         config.migrate = false;
         let pool = db.pool();
-        let state = AppState::start(pool.clone(), config.clone(), db.url()).await;
+        let state = AppState::start(pool.clone(), config.clone(), db.url()).await.unwrap();
         let cache = state.cache.clone();
         let app = Application::build(&config, state).unwrap();
         let address = format!("http://127.0.0.1:{}", app.port());
