@@ -66,7 +66,7 @@ pub enum ReportError {
 }
 
 /// Group-commit writer tasks (each with its own connection).
-const ASSIGN_WRITERS: usize = 2;
+const ASSIGN_WRITERS: usize = 1;
 /// Batched customer-lookup tasks (each with its own connection).
 const ASSIGN_LOADERS: usize = 2;
 

@@ -100,6 +100,9 @@ impl ExposureWriter {
     }
 }
 
+/// A stored exposure, borrowed from a batch's result.
+type StoredRef<'a> = (&'a (String, i64), &'a exposures::StoredExposure);
+
 async fn run(rx: Arc<Mutex<mpsc::Receiver<Job>>>, pool: Pool, metrics: Metrics, pending: Arc<AtomicUsize>) {
     while let Some(jobs) = super::batch::next(&rx, MAX_JOBS_PER_BATCH).await {
         let (customers, exposures) = merge(&jobs);
@@ -119,21 +122,28 @@ async fn run(rx: Arc<Mutex<mpsc::Receiver<Job>>>, pool: Pool, metrics: Metrics, 
         if let Err(e) = &result {
             tracing::error!(error = %e, jobs = jobs.len(), "storing exposures failed");
         }
-        // A row inserted once is new for one request only, even when several asked for it.
+        // Each job gets the stored exposures of its own customers. A row inserted once is new for
+        // one request only, even when several asked for it.
+        let by_customer: HashMap<&str, Vec<StoredRef>> = match &result {
+            Ok(stored) => stored.iter().fold(HashMap::new(), |mut map, (key, s)| {
+                map.entry(key.0.as_str()).or_default().push((key, s));
+                map
+            }),
+            Err(_) => HashMap::new(),
+        };
         let mut reported: HashSet<(String, i64)> = HashSet::new();
         for job in jobs {
-            let answer = result.as_ref().map_err(Clone::clone).map(|stored| {
-                let mine: HashSet<&str> = job.ids.iter().map(String::as_str).collect();
+            let answer = result.as_ref().map_err(Clone::clone).map(|_| {
                 let asked: HashSet<(&str, i64)> =
                     job.exposures.iter().map(|e| (e.customer_id.as_str(), e.experiment_id)).collect();
-                stored
-                    .iter()
-                    .filter(|((customer, _), _)| mine.contains(customer.as_str()))
-                    .map(|(key, s)| {
-                        let new = s.new && asked.contains(&(key.0.as_str(), key.1)) && reported.insert(key.clone());
-                        (key.clone(), exposures::StoredExposure { new, ..*s })
-                    })
-                    .collect()
+                let mut mine = Stored::new();
+                for id in &job.ids {
+                    for (key, s) in by_customer.get(id.as_str()).into_iter().flatten() {
+                        let new = s.new && asked.contains(&(key.0.as_str(), key.1)) && reported.insert((*key).clone());
+                        mine.insert((*key).clone(), exposures::StoredExposure { new, ..**s });
+                    }
+                }
+                mine
             });
             let _ = job.reply.send(answer);
             pending.fetch_sub(1, Ordering::AcqRel);
