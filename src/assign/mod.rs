@@ -261,6 +261,8 @@ impl Assigner {
             self.known.put(customer.clone(), known);
         }
 
+        // A customer named twice in one call has one first exposure, counted once.
+        let mut counted: std::collections::HashSet<(&str, i64)> = std::collections::HashSet::new();
         let responses = requests
             .iter()
             .zip(decided)
@@ -280,7 +282,10 @@ impl Assigner {
                         let variant = &experiment.variants[variant];
                         self.metrics.assignments.with_label_values(&[&experiment.key, &variant.key]).inc();
                         // Count what the write actually inserted (not a stored exposure it found).
-                        if d.new_exposure && written.is_none_or(|s| s.new) {
+                        if d.new_exposure
+                            && written.is_none_or(|s| s.new)
+                            && counted.insert((request.customer_id.as_str(), experiment.id))
+                        {
                             self.metrics.exposures.with_label_values(&[&experiment.key, &variant.key]).inc();
                         }
                         Assignment {

@@ -1,10 +1,10 @@
 //! Group commit for first exposures.
 //!
-//! Requests hand their new exposures to a bounded queue and wait. A few writer tasks each take
-//! everything queued (up to a limit), store it in one statement or transaction and answer every
-//! waiting request after the commit. While one batch commits the next one fills, so under load one
-//! commit (and one WAL flush) serves many requests, and an answered request's exposure is durably
-//! stored.
+//! Requests hand their new exposures to a bounded queue and wait. The writer task (one by
+//! default; see `AppState::start`) takes everything queued (up to a limit), stores it in one
+//! statement or transaction and answers every waiting request after the commit. While one batch
+//! commits the next one fills, so under load one commit (and one WAL flush) serves many requests,
+//! and an answered request's exposure is durably stored.
 
 use crate::db::models::exposures::{self, CustomerUpdate, NewExposure};
 use crate::db::Pool;
@@ -138,7 +138,11 @@ async fn run(rx: Arc<Mutex<mpsc::Receiver<Job>>>, pool: Pool, metrics: Metrics, 
                     job.exposures.iter().map(|e| (e.customer_id.as_str(), e.experiment_id)).collect();
                 let mut mine = Stored::new();
                 for id in &job.ids {
+                    // A customer named twice in one request gets its exposures once.
                     for (key, s) in by_customer.get(id.as_str()).into_iter().flatten() {
+                        if mine.contains_key(*key) {
+                            continue;
+                        }
                         let new = s.new && asked.contains(&(key.0.as_str(), key.1)) && reported.insert((*key).clone());
                         mine.insert((*key).clone(), exposures::StoredExposure { new, ..**s });
                     }

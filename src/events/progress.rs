@@ -71,7 +71,7 @@ impl Evidence {
 
     /// Merges `other` into `self` and says whether `self` changed. Every time is the earlier of
     /// the two; the orders are the two earliest of both (an order in both counts once, at its
-    /// earlier time; on equal times the order already held stays, so equal evidence never churns).
+    /// earlier time; equal times are ordered by key).
     pub fn merge(&mut self, other: &Evidence) -> bool {
         let mut changed = false;
         for (stage, at) in &other.stages {
@@ -101,8 +101,8 @@ impl Evidence {
                     None => orders.push(order.clone()),
                 }
             }
-            // Stable: on equal times, the orders held before come first.
-            orders.sort_by_key(|o| o.at);
+            // Earliest first; equal times by key, so that the result depends only on the orders.
+            orders.sort_by(|a, b| (a.at, &a.key).cmp(&(b.at, &b.key)));
             orders.truncate(ORDERS_KEPT);
             if orders != self.orders {
                 self.orders = orders;
@@ -223,13 +223,19 @@ mod tests {
     }
 
     #[test]
-    fn equal_times_keep_the_orders_held() {
-        let mut e = Evidence::default();
-        e.add_purchase("b", t(1));
-        e.add_purchase("c", t(1));
-        let held = e.clone();
-        assert!(!e.merge(&Evidence { orders: vec![Order { key: "a".into(), at: t(1) }], ..Evidence::default() }));
-        assert_eq!(e, held);
+    fn equal_times_are_ordered_by_key_whatever_arrived_first() {
+        let mut held = Evidence::default();
+        held.add_purchase("b", t(1));
+        held.add_purchase("c", t(1));
+        let mut other = Evidence::default();
+        other.add_purchase("a", t(1));
+        let mut x = held.clone();
+        assert!(x.merge(&other));
+        let mut y = other.clone();
+        y.merge(&held);
+        assert_eq!(x, y);
+        assert_eq!(x.orders.iter().map(|o| o.key.as_str()).collect::<Vec<_>>(), ["a", "b"]);
+        assert!(!x.merge(&held), "absorbed");
     }
 
     /// Every event of a small history, as single-event evidence.

@@ -2,7 +2,7 @@
 
 use super::{Event, EventType, MAX_FUTURE_SECONDS, RETENTION_DAYS};
 use crate::domain::lifecycle::Lifecycle;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, SubsecRound, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -204,7 +204,8 @@ impl Checker<'_> {
             );
             return None;
         };
-        let time = time.with_timezone(&Utc);
+        // PostgreSQL keeps microseconds: what is checked and summarised is what is stored.
+        let time = time.with_timezone(&Utc).trunc_subsecs(6);
         if time > now + Duration::seconds(MAX_FUTURE_SECONDS) {
             self.problem(field, "in_future", format!("{text} is more than 5 minutes in the future"));
             return None;

@@ -362,3 +362,27 @@ async fn an_exposure_must_name_a_variant_of_its_own_experiment() {
     let left: i64 = exposures_table::table.count().get_result(&mut conn).await.unwrap();
     assert_eq!(left, 0);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_customer_named_twice_in_a_batch_is_one_first_exposure_and_counted_once() {
+    let app = TestApp::spawn().await;
+    app.apply(experiments_copy().path()).await;
+    let key = app.create_key(KeyRole::Storefront).await;
+    let body =
+        json!({"customers": [{"customer_id": "twice", "stage": "reach"}, {"customer_id": "twice", "stage": "reach"}]});
+    let (status, answer) = app.post("/api/v1/assignments/batch", &key, &body).await;
+    assert_eq!(status, 200, "{answer}");
+    let variants: Vec<&Value> =
+        answer["results"].as_array().unwrap().iter().map(|r| &r["assignments"][0]["variant"]).collect();
+    assert_eq!(variants.len(), 2);
+    assert_eq!(variants[0], variants[1]);
+    let (_, metrics) = app.get("/metrics", None).await;
+    let counted: u64 = metrics
+        .as_str()
+        .unwrap()
+        .lines()
+        .filter(|l| l.starts_with("stagelab_exposures_total{") && l.contains("welcome-offer"))
+        .map(|l| l.rsplit(' ').next().unwrap().parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(counted, 1, "one first exposure stored, and counted");
+}

@@ -230,7 +230,7 @@ async fn batch_limits_and_credentials() {
 }
 
 /// A random history of 30 customers: stage events, purchases (some repeating an order id, some
-/// without one) and referrals, every event at its own minute.
+/// without one) and referrals, about three events per minute (so that some times are equal).
 fn random_history(seed: u64, n: usize) -> Vec<Value> {
     use rand::seq::SliceRandom;
     use rand::{Rng, SeedableRng};
@@ -241,7 +241,7 @@ fn random_history(seed: u64, n: usize) -> Vec<Value> {
     let stages = ["reach", "acquisition", "nurture", "retention", "advocacy"];
     (0..n)
         .map(|i| {
-            let at = (start + chrono::Duration::minutes(minutes[i])).to_rfc3339();
+            let at = (start + chrono::Duration::minutes(minutes[i] / 3)).to_rfc3339();
             let customer = format!("h{}", rng.random_range(0..30));
             let id = format!("h-{seed}-{i}");
             match rng.random_range(0..10) {
@@ -388,4 +388,63 @@ async fn event_batches_and_assignments_for_the_same_new_customers_do_not_deadloc
             (Some("retention"), "2026-11-02T10:00:00+00:00")
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unreadable_summary_is_rebuilt_from_the_events_and_never_moves_a_customer_back() {
+    let (app, key) = setup().await;
+    let batch = json!({"events": [
+        purchase("u1", "u", 10.0, "2026-11-01T10:00:00Z"),
+        purchase("u2", "u", 10.0, "2026-11-03T10:00:00Z"),
+    ]});
+    assert_eq!(app.post("/api/v1/events", &key, &batch).await.0, 200);
+    assert_eq!(customer_stage(&app, "u").await.0.as_deref(), Some("retention"));
+    let mut conn = app.pool.get().await.unwrap();
+    diesel::update(customers::table.filter(customers::customer_id.eq("u")))
+        .set(customers::evidence.eq(json!({"orders": "not a list"})))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    drop(conn);
+    // A third purchase alone would say "acquisition"; rebuilt from all events it stays retention.
+    let (status, body) =
+        app.post("/api/v1/events", &key, &json!({"events": [purchase("u3", "u", 10.0, "2026-11-05T10:00:00Z")]})).await;
+    assert_eq!(status, 200, "{body}");
+    let (stage_now, at) = customer_stage(&app, "u").await;
+    assert_eq!(
+        (stage_now.as_deref(), at.unwrap().to_rfc3339().as_str()),
+        (Some("retention"), "2026-11-03T10:00:00+00:00")
+    );
+    let (expected, stored) = evidence_and_stages(&app).await;
+    let summary: stagelab::events::progress::Evidence = serde_json::from_value(stored["u"].0.clone()).unwrap();
+    assert_eq!(summary, expected["u"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn times_are_kept_to_the_microsecond_and_an_absorbed_event_writes_nothing() {
+    let (app, key) = setup().await;
+    let first = json!({"events": [stage("n1", "n", "nurture", "2026-11-01T10:00:00.123456789Z")]});
+    assert_eq!(app.post("/api/v1/events", &key, &first).await.0, 200);
+    let (_, at) = customer_stage(&app, "n").await;
+    assert_eq!(at.unwrap().to_rfc3339(), "2026-11-01T10:00:00.123456+00:00");
+    let updated_at = |app: &TestApp| {
+        let pool = app.pool.clone();
+        async move {
+            let mut conn = pool.get().await.unwrap();
+            customers::table
+                .filter(customers::customer_id.eq("n"))
+                .select(customers::updated_at)
+                .first::<chrono::DateTime<chrono::Utc>>(&mut conn)
+                .await
+                .unwrap()
+        }
+    };
+    let before = updated_at(&app).await;
+    // The same stage again, later: already proven earlier, so the customer row is not rewritten.
+    let again = json!({"events": [stage("n2", "n", "nurture", "2026-11-02T10:00:00.5Z")]});
+    assert_eq!(app.post("/api/v1/events", &key, &again).await.0, 200);
+    assert_eq!(updated_at(&app).await, before);
+    let (expected, stored) = evidence_and_stages(&app).await;
+    let summary: stagelab::events::progress::Evidence = serde_json::from_value(stored["n"].0.clone()).unwrap();
+    assert_eq!(summary, expected["n"], "the summary holds what the table holds");
 }

@@ -52,8 +52,8 @@ pub async fn ingest(
 
     conn.transaction(async |conn| {
         // The customer lookups below must stay index lookups: for a few thousand ids the planner
-        // prefers a (parallel) scan of every customer, although each probe is a cached page.
-        // (The pool's connections already plan every statement for its own arrays.)
+        // prefers a (parallel) scan of every customer, although each probe is a cached page, and
+        // while the table is new its statistics make a scan look cheapest for any number.
         conn.batch_execute("SET LOCAL enable_seqscan = off; SET LOCAL max_parallel_workers_per_gather = 0").await?;
         let inserted: Vec<InsertedRow> = diesel::sql_query(
             "INSERT INTO events (source, event_id, customer_id, event_type, stage, value, currency, order_id, \
@@ -88,10 +88,9 @@ pub async fn ingest(
                         evidence.add_stage(stage, event.occurred_at);
                     }
                 }
-                EventType::Purchase => match &event.order_id {
-                    Some(order) => evidence.add_purchase(order, event.occurred_at),
-                    None => evidence.add_purchase(&format!("{source}:{}", event.id), event.occurred_at),
-                },
+                EventType::Purchase => {
+                    evidence.add_purchase(&order_key(source, &event.id, event.order_id.as_deref()), event.occurred_at)
+                }
                 EventType::Referral => evidence.add_referral(event.occurred_at),
             }
         }
@@ -103,34 +102,53 @@ pub async fn ingest(
     .await
 }
 
+/// The order a purchase belongs to: its order id, or the event itself (`source:event_id`). The
+/// same order may arrive from two sources (e.g. live and imported) and counts once.
+fn order_key(source: &str, event_id: &str, order_id: Option<&str>) -> String {
+    order_id.map_or_else(|| format!("{source}:{event_id}"), str::to_string)
+}
+
 /// A customer's stored summary and stage.
 #[derive(diesel::Queryable, diesel::Selectable, Default)]
 #[diesel(table_name = customers, check_for_backend(diesel::pg::Pg))]
 struct Stored {
     customer_id: String,
     #[diesel(deserialize_as = StoredEvidence)]
-    evidence: Evidence,
+    evidence: Summary,
     stage: Option<String>,
     stage_reached_at: Option<DateTime<Utc>>,
 }
 
-/// `customers.evidence` read straight into an [`Evidence`] (no JSON value tree in between). A
-/// summary this version cannot read counts as empty: merging then rewrites it.
+/// A stored summary as read.
+#[derive(Default)]
+enum Summary {
+    /// Read as stored.
+    Read(Evidence),
+    /// This version cannot read it.
+    #[default]
+    Unreadable,
+    /// Unreadable, so rebuilt from the customer's events: to be written back.
+    Rebuilt(Evidence),
+}
+
+/// `customers.evidence` read straight into an [`Evidence`] (no JSON value tree in between).
 #[derive(diesel::deserialize::FromSqlRow)]
-struct StoredEvidence(Evidence);
+struct StoredEvidence(Summary);
 
 impl diesel::deserialize::FromSql<Jsonb, diesel::pg::Pg> for StoredEvidence {
     fn from_sql(value: diesel::pg::PgValue<'_>) -> diesel::deserialize::Result<Self> {
         // JSONB's binary form: a version byte (1), then the JSON text.
         match value.as_bytes().split_first() {
-            Some((1, json)) => Ok(StoredEvidence(serde_json::from_slice(json).unwrap_or_default())),
+            Some((1, json)) => {
+                Ok(StoredEvidence(serde_json::from_slice(json).map_or(Summary::Unreadable, Summary::Read)))
+            }
             _ => Err("unsupported JSONB encoding".into()),
         }
     }
 }
 
-impl From<StoredEvidence> for Evidence {
-    fn from(stored: StoredEvidence) -> Evidence {
+impl From<StoredEvidence> for Summary {
+    fn from(stored: StoredEvidence) -> Summary {
         stored.0
     }
 }
@@ -146,22 +164,71 @@ impl Stored {
     /// The summary with `new` merged in and the stage it proves (the stored stage when it proves
     /// none); `None` when nothing would change.
     fn merged(&self, new: &Evidence, lifecycle: &Lifecycle) -> Option<Change> {
-        let mut evidence = self.evidence.clone();
+        let (mut evidence, rebuilt) = match &self.evidence {
+            Summary::Read(e) => (e.clone(), false),
+            Summary::Rebuilt(e) => (e.clone(), true),
+            Summary::Unreadable => (Evidence::default(), true),
+        };
         let changed = evidence.merge(new);
         let (stage, reached_at) = match progress::furthest(lifecycle, &evidence) {
             Some((stage, at)) => (Some(stage), Some(at)),
             None => (self.stage.clone(), self.stage_reached_at),
         };
         let moved = stage != self.stage || reached_at != self.stage_reached_at;
-        (changed || moved).then_some(Change { evidence, stage, reached_at })
+        (changed || moved || rebuilt).then_some(Change { evidence, stage, reached_at })
     }
 }
 
-/// The stored summary and stage of these customers (absent ones are left out).
+/// The stored summary and stage of these customers (absent ones are left out). A summary this
+/// version cannot read is rebuilt from the customer's events.
 async fn stored(conn: &mut AsyncPgConnection, ids: &[&str]) -> QueryResult<HashMap<String, Stored>> {
     let rows: Vec<Stored> =
         customers::table.filter(customers::customer_id.eq_any(ids)).select(Stored::as_select()).load(conn).await?;
-    Ok(rows.into_iter().map(|s| (s.customer_id.clone(), s)).collect())
+    let mut rows: HashMap<String, Stored> = rows.into_iter().map(|s| (s.customer_id.clone(), s)).collect();
+    let unreadable: Vec<&str> =
+        rows.values().filter(|s| matches!(s.evidence, Summary::Unreadable)).map(|s| s.customer_id.as_str()).collect();
+    if !unreadable.is_empty() {
+        tracing::warn!(customers = unreadable.len(), "rebuilding unreadable evidence summaries from events");
+        let mut rebuilt = from_events(conn, &unreadable).await?;
+        for row in rows.values_mut().filter(|row| matches!(row.evidence, Summary::Unreadable)) {
+            row.evidence = Summary::Rebuilt(rebuilt.remove(&row.customer_id).unwrap_or_default());
+        }
+    }
+    Ok(rows)
+}
+
+/// What all stored events of these customers prove, read from `events`.
+async fn from_events(conn: &mut AsyncPgConnection, ids: &[&str]) -> QueryResult<HashMap<String, Evidence>> {
+    use crate::db::schema::events;
+    type Row = (String, String, String, String, Option<String>, Option<String>, DateTime<Utc>);
+    let rows: Vec<Row> = events::table
+        .filter(events::customer_id.eq_any(ids))
+        .select((
+            events::customer_id,
+            events::source,
+            events::event_id,
+            events::event_type,
+            events::stage,
+            events::order_id,
+            events::occurred_at,
+        ))
+        .load(conn)
+        .await?;
+    let mut out: HashMap<String, Evidence> = HashMap::new();
+    for (customer, source, id, kind, stage, order, at) in rows {
+        let evidence = out.entry(customer).or_default();
+        match EventType::parse(&kind) {
+            Some(EventType::Stage) => {
+                if let Some(stage) = stage {
+                    evidence.add_stage(&stage, at);
+                }
+            }
+            Some(EventType::Purchase) => evidence.add_purchase(&order_key(&source, &id, order.as_deref()), at),
+            Some(EventType::Referral) => evidence.add_referral(at),
+            None => {}
+        }
+    }
+    Ok(out)
 }
 
 /// Merges what a batch proves into its customers' summaries and moves their stages on.
@@ -180,7 +247,7 @@ async fn update_customers(
 ) -> QueryResult<()> {
     let ids: Vec<&str> = proven.keys().copied().collect();
     let before = stored(conn, &ids).await?;
-    let absent = Stored::default();
+    let absent = Stored { evidence: Summary::Read(Evidence::default()), ..Stored::default() };
     let changing: Vec<(&str, Change)> = proven
         .iter()
         .filter_map(|(id, new)| Some((*id, before.get(*id).unwrap_or(&absent).merged(new, lifecycle)?)))
