@@ -42,6 +42,16 @@ async fn customer_stage(app: &TestApp, customer: &str) -> (Option<String>, Optio
         .unwrap()
 }
 
+/// Asserts a customer's stored stage and when it was reached (RFC 3339, UTC).
+async fn assert_stage(app: &TestApp, customer: &str, stage: &str, at: &str) {
+    let (stage_now, reached) = customer_stage(app, customer).await;
+    assert_eq!(
+        (stage_now.as_deref(), reached.map(|t| t.to_rfc3339())),
+        (Some(stage), Some(at.to_string())),
+        "{customer}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn batches_are_stored_once_and_retries_count_as_duplicates() {
     let (app, key) = setup().await;
@@ -146,11 +156,7 @@ async fn the_customer_stage_is_the_furthest_reached() {
         stage("s5", "c1", "retention", "2026-11-07T10:00:00Z"),
     ])
     .await;
-    let (stage_now, at) = customer_stage(&app, "c1").await;
-    assert_eq!(
-        (stage_now.as_deref(), at.unwrap().to_rfc3339().as_str()),
-        (Some("retention"), "2026-11-07T10:00:00+00:00")
-    );
+    assert_stage(&app, "c1", "retention", "2026-11-07T10:00:00+00:00").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -195,11 +201,7 @@ async fn purchases_alone_give_a_lifecycle_that_assignment_uses() {
     post(json!([purchase("p2", "buyer", 55.0, "2026-11-12T10:00:00Z")])).await;
     assert_eq!(customer_stage(&app, "buyer").await.0.as_deref(), Some("retention"));
     post(json!([referral("f1", "buyer", "2026-11-15T10:00:00Z")])).await;
-    let (stage_now, at) = customer_stage(&app, "buyer").await;
-    assert_eq!(
-        (stage_now.as_deref(), at.unwrap().to_rfc3339().as_str()),
-        (Some("advocacy"), "2026-11-15T10:00:00+00:00")
-    );
+    assert_stage(&app, "buyer", "advocacy", "2026-11-15T10:00:00+00:00").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -382,11 +384,7 @@ async fn event_batches_and_assignments_for_the_same_new_customers_do_not_deadloc
             assert_eq!(*status, 200, "{body}");
         }
         // Four purchases each (days 1 to 4): retention since the second, on day 2.
-        let (stage_now, at) = customer_stage(&app, &customers[0]).await;
-        assert_eq!(
-            (stage_now.as_deref(), at.unwrap().to_rfc3339().as_str()),
-            (Some("retention"), "2026-11-02T10:00:00+00:00")
-        );
+        assert_stage(&app, &customers[0], "retention", "2026-11-02T10:00:00+00:00").await;
     }
 }
 
@@ -410,11 +408,7 @@ async fn an_unreadable_summary_is_rebuilt_from_the_events_and_never_moves_a_cust
     let (status, body) =
         app.post("/api/v1/events", &key, &json!({"events": [purchase("u3", "u", 10.0, "2026-11-05T10:00:00Z")]})).await;
     assert_eq!(status, 200, "{body}");
-    let (stage_now, at) = customer_stage(&app, "u").await;
-    assert_eq!(
-        (stage_now.as_deref(), at.unwrap().to_rfc3339().as_str()),
-        (Some("retention"), "2026-11-03T10:00:00+00:00")
-    );
+    assert_stage(&app, "u", "retention", "2026-11-03T10:00:00+00:00").await;
     let (expected, stored) = evidence_and_stages(&app).await;
     let summary: stagelab::events::progress::Evidence = serde_json::from_value(stored["u"].0.clone()).unwrap();
     assert_eq!(summary, expected["u"]);
