@@ -1,15 +1,22 @@
 -- wrk: every request is a new customer (a first exposure).
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer " .. os.getenv("STAGELAB_BENCH_TOKEN")
+-- The raw request is assembled from prebuilt parts (cheaper than wrk.format per request), so that
+-- the load generator, which shares the machine, takes as little CPU from the server as it can.
+local token = os.getenv("STAGELAB_BENCH_TOKEN")
 local run = os.getenv("STAGELAB_BENCH_RUN") or "0"
 local threads = 0
 function setup(thread)
   thread:set("tid", threads)
   threads = threads + 1
 end
-local n = 0
+local head, prefix, n
+function init(args)
+  head = "POST /api/v1/assignments HTTP/1.1\r\nHost: " .. wrk.host .. ":" .. wrk.port
+    .. "\r\nContent-Type: application/json\r\nAuthorization: Bearer " .. token .. "\r\nContent-Length: "
+  prefix = '{"customer_id":"new-' .. run .. '-' .. tid .. '-'
+  n = 0
+end
 function request()
   n = n + 1
-  return wrk.format(nil, nil, nil, '{"customer_id":"new-' .. run .. '-' .. tid .. '-' .. n .. '","stage":"reach"}')
+  local body = prefix .. n .. '","stage":"reach"}'
+  return head .. #body .. "\r\n\r\n" .. body
 end

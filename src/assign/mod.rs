@@ -25,6 +25,7 @@ use lookup::FactsLoader;
 use refresh::ConfigCache;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
+use snapshot::ActiveExperiment;
 use std::collections::HashMap;
 use std::sync::Arc;
 use writer::{ExposureWriter, WriteError};
@@ -183,7 +184,7 @@ impl Assigner {
             self.loader.load(lookup_ids).await.map_err(AssignError::Lookup)?
         };
 
-        let (mut updates, mut new, mut write_ids) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut updates, mut new, mut full) = (Vec::new(), Vec::new(), Vec::new());
         let mut decided: Vec<Vec<Decision>> = Vec::with_capacity(requests.len());
         let mut learned: Vec<(usize, Known)> = Vec::new();
         let mut write_only: Vec<usize> = Vec::new();
@@ -236,15 +237,20 @@ impl Assigner {
                     exposed_at,
                 });
             }
-            if stored.is_none() || changed || new.len() > before {
-                write_ids.push(request.customer_id.clone());
+            // A write-only request whose decision leaves out an experiment at its stage (paused, or
+            // the customer outside its traffic now) may still have a stored exposure to it: read them.
+            if stored.is_none() && new.len() - before < request.at_stage(&snapshot).count() {
+                full.push(request.customer_id.clone());
             }
             learned.push((i, Known { exposures: view.exposures, attributes: view.attributes, segment }));
             decided.push(decisions);
         }
 
-        let stored =
-            if write_ids.is_empty() { Default::default() } else { self.writer.write(updates, new, write_ids).await? };
+        let stored = if updates.is_empty() && new.is_empty() && full.is_empty() {
+            Default::default()
+        } else {
+            self.writer.write(updates, new, full).await?
+        };
         // Write-only requests: the answer is what is stored now at their stage (their new exposures,
         // or a stored one, which wins: sticky).
         for i in write_only {
@@ -314,20 +320,31 @@ enum Path {
     Lookup,
 }
 
+impl AssignRequest {
+    /// Whether the request's experiment filter lets this experiment through.
+    fn wants(&self, key: &str) -> bool {
+        self.experiments.as_deref().is_none_or(|keys| keys.iter().any(|k| k == key))
+    }
+
+    /// The experiments at the request's stage it could get (within its filter), paused ones too.
+    fn at_stage<'s>(&'s self, snapshot: &'s snapshot::Snapshot) -> impl Iterator<Item = &'s Arc<ActiveExperiment>> {
+        let stage = self.stage.as_deref().unwrap_or_default();
+        snapshot.by_stage.get(stage).into_iter().flatten().filter(|e| self.wants(&e.key))
+    }
+}
+
 /// Whether the decision for this request needs no stored facts: its stage is given, and every
 /// experiment it could get at that stage has no targeting and no layer neighbour, and no override
 /// names the customer. A stored exposure still wins (the write returns it).
 fn writes_alone_decide(snapshot: &snapshot::Snapshot, request: &AssignRequest) -> bool {
-    let Some(stage) = request.stage.as_deref() else { return false };
-    let wanted = |key: &str| request.experiments.as_deref().is_none_or(|keys| keys.iter().any(|k| k == key));
-    let simple = snapshot
-        .by_stage
-        .get(stage)
-        .into_iter()
-        .flatten()
-        .filter(|e| wanted(&e.key))
+    if request.stage.is_none() {
+        return false;
+    }
+    let simple = request
+        .at_stage(snapshot)
         .all(|e| e.targeting.is_none() && e.slot.as_ref().is_none_or(|slot| slot.start == 0.0 && slot.end == 1.0));
-    let overridden = snapshot.by_id.values().any(|e| wanted(&e.key) && e.overrides.contains_key(&request.customer_id));
+    let overridden =
+        snapshot.by_id.values().any(|e| request.wants(&e.key) && e.overrides.contains_key(&request.customer_id));
     simple && !overridden
 }
 
@@ -338,14 +355,8 @@ fn stored_at_stage(
     stored: &writer::Stored,
     proposed: &[Decision],
 ) -> Vec<Decision> {
-    let stage = request.stage.as_deref().unwrap_or_default();
-    let wanted = |key: &str| request.experiments.as_deref().is_none_or(|keys| keys.iter().any(|k| k == key));
-    snapshot
-        .by_stage
-        .get(stage)
-        .into_iter()
-        .flatten()
-        .filter(|e| wanted(&e.key))
+    request
+        .at_stage(snapshot)
         .filter_map(|e| {
             let written = stored.get(&(request.customer_id.clone(), e.id))?;
             let variant = e.variants.iter().position(|v| v.id == written.variant_id)?;

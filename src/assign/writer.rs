@@ -34,8 +34,8 @@ pub enum WriteError {
 struct Job {
     customers: Vec<CustomerUpdate>,
     exposures: Vec<NewExposure>,
-    /// Whose stored exposures to return.
-    ids: Vec<String>,
+    /// Customers whose every stored exposure to return (besides the ones `exposures` asks for).
+    full: Vec<String>,
     queued_at: Instant,
     reply: oneshot::Sender<Result<Stored, WriteError>>,
 }
@@ -78,16 +78,17 @@ impl ExposureWriter {
         true
     }
 
-    /// Stores the customers' attribute updates and first exposures; once committed, returns every
-    /// stored exposure of the customers `ids` (new and existing).
+    /// Stores the customers' attribute updates and first exposures. Once committed, returns the
+    /// stored row of each of `exposures` (this write's, or one stored before: it wins) and every
+    /// stored exposure of the customers in `full`.
     pub async fn write(
         &self,
         customers: Vec<CustomerUpdate>,
         exposures: Vec<NewExposure>,
-        ids: Vec<String>,
+        full: Vec<String>,
     ) -> Result<Stored, WriteError> {
         let (reply, answer) = oneshot::channel();
-        let job = Job { customers, exposures, ids, queued_at: Instant::now(), reply };
+        let job = Job { customers, exposures, full, queued_at: Instant::now(), reply };
         self.pending.fetch_add(1, Ordering::AcqRel);
         self.tx.try_send(job).map_err(|e| {
             self.pending.fetch_sub(1, Ordering::AcqRel);
@@ -110,11 +111,11 @@ async fn run(rx: Arc<Mutex<mpsc::Receiver<Job>>>, pool: Pool, metrics: Metrics, 
             metrics.exposure_wait.observe(job.queued_at.elapsed().as_secs_f64());
         }
         metrics.exposure_batch.observe(exposures.len() as f64);
-        let mut ids: Vec<&str> = jobs.iter().flat_map(|j| j.ids.iter().map(String::as_str)).collect();
-        ids.sort_unstable();
-        ids.dedup();
+        let mut full: Vec<&str> = jobs.iter().flat_map(|j| j.full.iter().map(String::as_str)).collect();
+        full.sort_unstable();
+        full.dedup();
         let result = match pool.get().await {
-            Ok(mut conn) => exposures::write_batch(&mut conn, &customers, &exposures, &ids)
+            Ok(mut conn) => exposures::write_batch(&mut conn, &customers, &exposures, &full)
                 .await
                 .map_err(|e| WriteError::Unavailable(e.to_string())),
             Err(e) => Err(WriteError::Unavailable(e.to_string())),
@@ -137,9 +138,11 @@ async fn run(rx: Arc<Mutex<mpsc::Receiver<Job>>>, pool: Pool, metrics: Metrics, 
                 let asked: HashSet<(&str, i64)> =
                     job.exposures.iter().map(|e| (e.customer_id.as_str(), e.experiment_id)).collect();
                 let mut mine = Stored::new();
-                for id in &job.ids {
+                let ids =
+                    job.exposures.iter().map(|e| e.customer_id.as_str()).chain(job.full.iter().map(String::as_str));
+                for id in ids {
                     // A customer named twice in one request gets its exposures once.
-                    for (key, s) in by_customer.get(id.as_str()).into_iter().flatten() {
+                    for (key, s) in by_customer.get(id).into_iter().flatten() {
                         if mine.contains_key(*key) {
                             continue;
                         }

@@ -386,3 +386,61 @@ async fn a_customer_named_twice_in_a_batch_is_one_first_exposure_and_counted_onc
         .sum();
     assert_eq!(counted, 1, "one first exposure stored, and counted");
 }
+
+/// The variant key a stored exposure of `customer` to `experiment` names, written as another node
+/// would: straight into the table, so this node has never seen the customer.
+async fn store_elsewhere(app: &TestApp, experiment: &str, customer: &str, variant: usize) -> String {
+    use diesel::ExpressionMethods;
+    use diesel_async::RunQueryDsl;
+    use stagelab::db::schema::exposures as table;
+    let mut conn = app.pool.get().await.unwrap();
+    let stored = experiments::find(&mut conn, experiment).await.unwrap().unwrap();
+    diesel::insert_into(table::table)
+        .values((
+            table::customer_id.eq(customer),
+            table::experiment_id.eq(stored.id),
+            table::variant_id.eq(stored.variant_ids[variant]),
+        ))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    stored.def.variants[variant].key.clone()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_exposure_stored_by_another_node_is_the_answer_when_traffic_falls_or_the_experiment_pauses() {
+    // welcome-offer has no targeting and its layer to itself: a request that names the stage is
+    // answered by the write alone, without reading the customer first.
+    let app = TestApp::spawn().await;
+    let dir = experiments_copy();
+    app.apply(dir.path()).await;
+    let key = app.create_key(KeyRole::Storefront).await;
+    let offer = |variant: &str| vec![("welcome-offer".to_string(), variant.to_string())];
+    let exposures_of = async |customers: &[&str]| -> i64 {
+        let mut conn = app.pool.get().await.unwrap();
+        let ids: Vec<String> = customers.iter().map(|c| c.to_string()).collect();
+        let found = exposures::facts(&mut conn, &ids).await.unwrap();
+        found.values().map(|f| f.exposures.len() as i64).sum()
+    };
+
+    // Running, full traffic: the insert finds the stored row, which wins over this node's pick.
+    for (i, customer) in ["elsewhere-1", "elsewhere-2"].into_iter().enumerate() {
+        let stored = store_elsewhere(&app, "welcome-offer", customer, i).await;
+        assert_eq!(assigned(&app, &key, customer, "reach", json!({})).await, offer(&stored));
+    }
+
+    // Traffic falls to 1%: a customer outside it (99 in 100 are) keeps their stored exposure.
+    edit(dir.path(), "welcome-offer.toml", "traffic = 1.0", "traffic = 0.01");
+    app.apply(dir.path()).await;
+    let stored = store_elsewhere(&app, "welcome-offer", "elsewhere-3", 1).await;
+    assert_eq!(assigned(&app, &key, "elsewhere-3", "reach", json!({})).await, offer(&stored));
+
+    // Paused: stored exposures are still answered; a new customer gets nothing and stores nothing.
+    edit(dir.path(), "welcome-offer.toml", "status = \"running\"", "status = \"paused\"");
+    app.apply(dir.path()).await;
+    let stored = store_elsewhere(&app, "welcome-offer", "elsewhere-4", 0).await;
+    assert_eq!(assigned(&app, &key, "elsewhere-4", "reach", json!({})).await, offer(&stored));
+    assert_eq!(assigned(&app, &key, "elsewhere-1", "reach", json!({})).await, offer("control"));
+    assert!(assigned(&app, &key, "never-seen", "reach", json!({})).await.is_empty());
+    assert_eq!(exposures_of(&["elsewhere-1", "elsewhere-2", "elsewhere-3", "elsewhere-4", "never-seen"]).await, 4);
+}

@@ -3,6 +3,8 @@
 
 use crate::db::schema::{customers, exposures};
 use chrono::{DateTime, Utc};
+use diesel::pg::Pg;
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{Array, BigInt, Bool, Nullable, Text, Timestamptz};
 use diesel::upsert::excluded;
 use diesel::{ExpressionMethods, PgJsonbExpressionMethods, QueryDsl, QueryResult};
@@ -53,19 +55,6 @@ pub async fn facts(
     Ok(out)
 }
 
-/// An exposure row as `RETURNING` gives it.
-#[derive(diesel::QueryableByName)]
-struct StoredRow {
-    #[diesel(sql_type = Text)]
-    customer_id: String,
-    #[diesel(sql_type = BigInt)]
-    experiment_id: i64,
-    #[diesel(sql_type = BigInt)]
-    variant_id: i64,
-    #[diesel(sql_type = Bool)]
-    new: bool,
-}
-
 /// A first exposure to store.
 #[derive(Debug, Clone)]
 pub struct NewExposure {
@@ -111,18 +100,18 @@ pub struct StoredExposure {
     pub new: bool,
 }
 
-/// Stores a batch atomically: merges customer attributes, inserts first exposures (an existing
-/// row wins a race), and returns every stored exposure of `customers` afterwards. Without
-/// attribute updates this is one statement (one round trip, its own transaction); with them, one
-/// transaction.
+/// Stores a batch atomically: merges customer attributes and inserts first exposures (an existing
+/// row wins a race). Returns the inserted rows, the stored row of every exposure that was already
+/// there, and every stored exposure of the customers in `full`. Without attribute updates this is
+/// one prepared statement (its own transaction), plus a read only after a race or for `full`.
 pub async fn write_batch(
     conn: &mut AsyncPgConnection,
     customer_updates: &[CustomerUpdate],
     new: &[NewExposure],
-    customers: &[&str],
+    full: &[&str],
 ) -> QueryResult<Stored> {
     if customer_updates.is_empty() {
-        return insert_exposures(conn, new, customers).await;
+        return insert_exposures(conn, new, full).await;
     }
     conn.transaction(async |conn| {
         diesel::insert_into(customers::table)
@@ -136,64 +125,97 @@ pub async fn write_batch(
             ))
             .execute(conn)
             .await?;
-        insert_exposures(conn, new, customers).await
+        insert_exposures(conn, new, full).await
     })
     .await
 }
 
-/// Inserts the new exposures and returns every exposure of the batch's customers, new and
-/// existing, in one statement (a second one only after a race). The `SELECT` sees the table as it
-/// was before the insert, so the two parts never overlap and an existing exposure (a returning
-/// customer's, or a concurrent writer's) is what comes back for its key.
-async fn insert_exposures(
-    conn: &mut AsyncPgConnection,
-    new: &[NewExposure],
-    customers: &[&str],
-) -> QueryResult<Stored> {
-    // One statement text for every batch size (array parameters), so it is prepared once.
-    let new_customers: Vec<&str> = new.iter().map(|n| n.customer_id.as_str()).collect();
-    let experiments: Vec<i64> = new.iter().map(|n| n.experiment_id).collect();
-    let variants: Vec<i64> = new.iter().map(|n| n.variant_id).collect();
-    let overrides: Vec<bool> = new.iter().map(|n| n.is_override).collect();
-    let times: Vec<Option<DateTime<Utc>>> = new.iter().map(|n| n.exposed_at).collect();
-    let rows: Vec<StoredRow> = diesel::sql_query(
-        "WITH inserted AS ( \
-           INSERT INTO exposures (customer_id, experiment_id, variant_id, is_override, exposed_at) \
-           SELECT c, e, v, o, coalesce(t, now()) \
-           FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bool[], $5::timestamptz[]) AS u(c, e, v, o, t) \
-           ON CONFLICT DO NOTHING RETURNING customer_id, experiment_id, variant_id) \
-         SELECT customer_id, experiment_id, variant_id, true AS new FROM inserted \
-         UNION ALL \
-         SELECT customer_id, experiment_id, variant_id, false AS new FROM exposures WHERE customer_id = ANY($6::text[])",
-    )
-    .bind::<Array<Text>, _>(&new_customers)
-    .bind::<Array<BigInt>, _>(&experiments)
-    .bind::<Array<BigInt>, _>(&variants)
-    .bind::<Array<Bool>, _>(&overrides)
-    .bind::<Array<Nullable<Timestamptz>>, _>(&times)
-    .bind::<Array<Text>, _>(customers)
-    .load(conn)
-    .await?;
-    let mut stored: Stored = rows
-        .into_iter()
-        .map(|r| ((r.customer_id, r.experiment_id), StoredExposure { variant_id: r.variant_id, new: r.new }))
-        .collect();
-    // A concurrent writer may have inserted one of our rows after this statement's snapshot was
-    // taken: the insert then skips it and the SELECT cannot see it. A new statement can.
-    let missing: Vec<&str> = new
+/// Inserts the new exposures, then reads what the insert skipped (a row already stored, by a
+/// returning customer's earlier request or a concurrent writer) and the exposures of `full`. The
+/// insert waits for a concurrent writer of the same key to finish, so the read, a later statement,
+/// sees that writer's row.
+async fn insert_exposures(conn: &mut AsyncPgConnection, new: &[NewExposure], full: &[&str]) -> QueryResult<Stored> {
+    let mut stored = Stored::with_capacity(new.len());
+    if !new.is_empty() {
+        let inserted: Vec<(String, i64, i64)> = InsertExposures::new(new).load(conn).await?;
+        stored.extend(inserted.into_iter().map(|(c, e, v)| ((c, e), StoredExposure { variant_id: v, new: true })));
+    }
+    let mut read: Vec<&str> = new
         .iter()
         .filter(|n| !stored.contains_key(&(n.customer_id.clone(), n.experiment_id)))
         .map(|n| n.customer_id.as_str())
+        .chain(full.iter().copied())
         .collect();
-    if !missing.is_empty() {
-        let raced: Vec<(String, i64, i64)> = exposures::table
-            .filter(exposures::customer_id.eq_any(&missing))
+    if !read.is_empty() {
+        read.sort_unstable();
+        read.dedup();
+        let found: Vec<(String, i64, i64)> = exposures::table
+            .filter(exposures::customer_id.eq_any(&read))
             .select((exposures::customer_id, exposures::experiment_id, exposures::variant_id))
             .load(conn)
             .await?;
-        stored.extend(raced.into_iter().map(|(c, e, v)| ((c, e), StoredExposure { variant_id: v, new: false })));
+        for (c, e, v) in found {
+            // A row this batch inserted stays new.
+            stored.entry((c, e)).or_insert(StoredExposure { variant_id: v, new: false });
+        }
     }
     Ok(stored)
+}
+
+/// `INSERT INTO exposures … SELECT … FROM unnest(…) ON CONFLICT DO NOTHING RETURNING …` with the
+/// batch as array parameters. Its text is the same for every batch size and its type identifies
+/// it, so diesel prepares it once per connection and caches it (a `sql_query` is parsed and
+/// planned on every call).
+struct InsertExposures<'a> {
+    customers: Vec<&'a str>,
+    experiments: Vec<i64>,
+    variants: Vec<i64>,
+    overrides: Vec<bool>,
+    times: Vec<Option<DateTime<Utc>>>,
+}
+
+impl<'a> InsertExposures<'a> {
+    fn new(new: &'a [NewExposure]) -> InsertExposures<'a> {
+        InsertExposures {
+            customers: new.iter().map(|n| n.customer_id.as_str()).collect(),
+            experiments: new.iter().map(|n| n.experiment_id).collect(),
+            variants: new.iter().map(|n| n.variant_id).collect(),
+            overrides: new.iter().map(|n| n.is_override).collect(),
+            times: new.iter().map(|n| n.exposed_at).collect(),
+        }
+    }
+}
+
+impl QueryId for InsertExposures<'_> {
+    type QueryId = InsertExposures<'static>;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl Query for InsertExposures<'_> {
+    type SqlType = (Text, BigInt, BigInt);
+}
+
+impl QueryFragment<Pg> for InsertExposures<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql(
+            "INSERT INTO exposures (customer_id, experiment_id, variant_id, is_override, exposed_at) \
+             SELECT c, e, v, o, coalesce(t, now()) FROM unnest(",
+        );
+        out.push_bind_param::<Array<Text>, _>(&self.customers)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<BigInt>, _>(&self.experiments)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<BigInt>, _>(&self.variants)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Bool>, _>(&self.overrides)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<Timestamptz>>, _>(&self.times)?;
+        out.push_sql(
+            ") AS u(c, e, v, o, t) \
+             ON CONFLICT DO NOTHING RETURNING customer_id, experiment_id, variant_id",
+        );
+        Ok(())
+    }
 }
 
 /// How many exposures an experiment has per variant id (for tests and checks).
