@@ -65,7 +65,7 @@ pub enum ReportError {
     Closed,
 }
 
-/// Group-commit writer tasks (each with its own connection).
+/// Group-commit writers (each with its own thread and connection).
 const ASSIGN_WRITERS: usize = 1;
 /// Batched customer-lookup tasks (each with its own connection).
 const ASSIGN_LOADERS: usize = 2;
@@ -74,8 +74,8 @@ const ASSIGN_LOADERS: usize = 2;
 const REFRESH_PERIOD: Duration = Duration::from_secs(5);
 
 impl AppState {
-    /// Loads the definitions and starts the background tasks (definition refresh, exposure
-    /// writers) on the current runtime. `database_url` is used for the LISTEN connection and
+    /// Loads the definitions and starts the background tasks (definition and outcome refresh,
+    /// customer lookups) on the current runtime and the exposure writers on their own threads. `database_url` is used for the LISTEN connection and
     /// for assignment's own connections (key lookups and group commits only).
     pub async fn start(pool: Pool, config: Config, database_url: &str) -> Result<AppState, SetupError> {
         let metrics = Metrics::new();
@@ -84,9 +84,9 @@ impl AppState {
             tracing::warn!(error = %e, "cannot load experiment definitions yet; will retry");
         }
         tokio::spawn(cache.clone().follow(database_url.to_string(), pool.clone(), REFRESH_PERIOD));
-        let keyed = crate::db::build_keyed_pool(database_url, ASSIGN_WRITERS + ASSIGN_LOADERS)?;
-        let writer = ExposureWriter::start(keyed.clone(), ASSIGN_WRITERS, 10_000, metrics.clone());
-        let loader = FactsLoader::start(keyed, ASSIGN_LOADERS, 10_000);
+        let writer = ExposureWriter::start(database_url, ASSIGN_WRITERS, 10_000, metrics.clone())?;
+        let loader =
+            FactsLoader::start(crate::db::build_keyed_pool(database_url, ASSIGN_LOADERS)?, ASSIGN_LOADERS, 10_000);
         let assigner = Arc::new(Assigner::new(cache.clone(), loader, writer, 200_000, metrics.clone()));
         let key_misses = Arc::new(MissLimiter::new(50));
         let login_limit = Arc::new(LoginLimiter::default());

@@ -1,13 +1,13 @@
 //! Group commit for first exposures.
 //!
-//! Requests hand their new exposures to a bounded queue and wait. The writer task (one by
-//! default; see `AppState::start`) takes everything queued (up to a limit), stores it in one
+//! Requests hand their new exposures to a bounded queue and wait. The writer (one by default; see
+//! `AppState::start`), on its own thread, takes everything queued (up to a limit), stores it in one
 //! statement or transaction and answers every waiting request after the commit. While one batch
 //! commits the next one fills, so under load one commit (and one WAL flush) serves many requests,
 //! and an answered request's exposure is durably stored.
 
 use crate::db::models::exposures::{self, CustomerUpdate, NewExposure};
-use crate::db::Pool;
+use crate::db::{Pool, SetupError};
 use crate::http::metrics::Metrics;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -49,15 +49,31 @@ pub struct ExposureWriter {
 }
 
 impl ExposureWriter {
-    /// Starts `writers` writer tasks on the current runtime with a queue of `capacity` requests.
-    pub fn start(pool: Pool, writers: usize, capacity: usize, metrics: Metrics) -> ExposureWriter {
+    /// Starts `writers` writers on `database_url` with a queue of `capacity` requests. Each runs
+    /// on its own thread with its own runtime and connection, so that no other task (a report, a
+    /// refresh) can hold up a commit that requests are waiting for.
+    pub fn start(
+        database_url: &str,
+        writers: usize,
+        capacity: usize,
+        metrics: Metrics,
+    ) -> Result<ExposureWriter, SetupError> {
         let (tx, rx) = mpsc::channel(capacity);
         let rx = Arc::new(Mutex::new(rx));
         let pending = Arc::new(AtomicUsize::new(0));
-        for _ in 0..writers.max(1) {
-            tokio::spawn(run(rx.clone(), pool.clone(), metrics.clone(), pending.clone()));
+        for i in 0..writers.max(1) {
+            let pool = crate::db::build_keyed_pool(database_url, 1)?;
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| SetupError::Connect(format!("cannot start the exposure writer: {e}")))?;
+            let (rx, metrics, pending) = (rx.clone(), metrics.clone(), pending.clone());
+            std::thread::Builder::new()
+                .name(format!("exposure-writer-{i}"))
+                .spawn(move || runtime.block_on(run(rx, pool, metrics, pending)))
+                .map_err(|e| SetupError::Connect(format!("cannot start the exposure writer: {e}")))?;
         }
-        ExposureWriter { tx, pending }
+        Ok(ExposureWriter { tx, pending })
     }
 
     /// Jobs queued or being stored right now.

@@ -106,7 +106,10 @@ impl Cluster {
             return Err(command_error("initdb", &out));
         }
         let settings = format!(
-            "\n# Set by stagelab: listen only on a private unix socket.\nlisten_addresses = ''\nunix_socket_directories = '{}'\nunix_socket_permissions = 0700\n",
+            "\n# Set by stagelab: listen only on a private unix socket.\nlisten_addresses = ''\nunix_socket_directories = '{}'\nunix_socket_permissions = 0700\n\
+             # Set by stagelab: a new WAL segment is not filled with 16 MB of zeros first. Until checkpoints\n\
+             # recycle old segments, that write stalled the commit waiting for it (tens of milliseconds).\n\
+             wal_init_zero = off\n",
             self.dir.display()
         );
         append(&scratch.join("postgresql.conf"), &settings)?;

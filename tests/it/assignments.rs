@@ -354,6 +354,13 @@ async fn an_exposure_must_name_a_variant_of_its_own_experiment() {
     let err = insert(other).execute(&mut conn).await.unwrap_err();
     assert!(err.to_string().contains("exposures_variant_fkey"), "{err}");
     assert_eq!(insert(own).execute(&mut conn).await.unwrap(), 1);
+    // Nor can an update point it elsewhere, or move the variant.
+    let moved = diesel::update(exposures_table::table).set(exposures_table::experiment_id.eq(other));
+    let err = moved.execute(&mut conn).await.unwrap_err();
+    assert!(err.to_string().contains("exposures_variant_fkey"), "{err}");
+    let moved = diesel::update(variants::table.filter(variants::id.eq(variant))).set(variants::experiment_id.eq(other));
+    let err = moved.execute(&mut conn).await.unwrap_err();
+    assert!(err.to_string().contains("cannot change"), "{err}");
     // Deleting the experiment deletes its variants and their exposures.
     diesel::delete(stagelab::db::schema::experiments::table.filter(stagelab::db::schema::experiments::id.eq(own)))
         .execute(&mut conn)
@@ -443,4 +450,57 @@ async fn an_exposure_stored_by_another_node_is_the_answer_when_traffic_falls_or_
     assert_eq!(assigned(&app, &key, "elsewhere-1", "reach", json!({})).await, offer("control"));
     assert!(assigned(&app, &key, "never-seen", "reach", json!({})).await.is_empty());
     assert_eq!(exposures_of(&["elsewhere-1", "elsewhere-2", "elsewhere-3", "elsewhere-4", "never-seen"]).await, 4);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_exposure_and_the_deletion_of_its_variant_wait_for_each_other_as_with_a_foreign_key() {
+    use diesel_async::RunQueryDsl;
+    let app = TestApp::spawn().await;
+    app.apply(experiments_copy().path()).await;
+    let mut conn = app.pool.get().await.unwrap();
+    let offer = experiments::find(&mut conn, "welcome-offer").await.unwrap().unwrap();
+    let (experiment, first, second) = (offer.id, offer.variant_ids[0], offer.variant_ids[1]);
+    let exec = async |conn: &mut diesel_async::AsyncPgConnection, sql: String| {
+        diesel::sql_query(sql).execute(conn).await.map_err(|e| e.to_string())
+    };
+    let insert = |customer: &str, variant: i64| {
+        format!("INSERT INTO exposures (customer_id, experiment_id, variant_id) VALUES ('{customer}', {experiment}, {variant})")
+    };
+    let delete = |variant: i64| format!("DELETE FROM variants WHERE id = {variant}");
+    let count = async |variant: i64| -> usize {
+        let mut conn = app.pool.get().await.unwrap();
+        let ids = vec!["first".to_string(), "second".to_string()];
+        let facts = exposures::facts(&mut conn, &ids).await.unwrap();
+        facts.values().filter(|f| f.exposures.values().any(|v| *v == variant)).count()
+    };
+
+    // The insert comes first: the deletion waits for its commit, then deletes the new exposure.
+    let mut inserter = app.pool.get().await.unwrap();
+    exec(&mut inserter, "BEGIN".into()).await.unwrap();
+    exec(&mut inserter, insert("first", first)).await.unwrap();
+    let deleting = tokio::spawn({
+        let pool = app.pool.clone();
+        async move { exec(&mut pool.get().await.unwrap(), delete(first)).await }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!deleting.is_finished(), "the deletion did not wait for the inserting transaction");
+    exec(&mut inserter, "COMMIT".into()).await.unwrap();
+    assert_eq!(deleting.await.unwrap(), Ok(1));
+    assert_eq!(count(first).await, 0, "the deleted variant's exposure stayed");
+
+    // The deletion comes first: the insert waits for its commit, then fails.
+    let mut deleter = app.pool.get().await.unwrap();
+    exec(&mut deleter, "BEGIN".into()).await.unwrap();
+    exec(&mut deleter, delete(second)).await.unwrap();
+    let inserting = tokio::spawn({
+        let pool = app.pool.clone();
+        let sql = insert("second", second);
+        async move { exec(&mut pool.get().await.unwrap(), sql).await }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!inserting.is_finished(), "the insert did not wait for the deleting transaction");
+    exec(&mut deleter, "COMMIT".into()).await.unwrap();
+    let err = inserting.await.unwrap().unwrap_err();
+    assert!(err.contains("exposures_variant_fkey"), "{err}");
+    assert_eq!(count(second).await, 0);
 }
