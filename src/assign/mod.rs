@@ -26,7 +26,6 @@ use refresh::ConfigCache;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use snapshot::ActiveExperiment;
-use std::collections::HashMap;
 use std::sync::Arc;
 use writer::{ExposureWriter, WriteError};
 
@@ -257,13 +256,9 @@ impl Assigner {
             decided[i] = stored_at_stage(&snapshot, &requests[i], &stored, &decided[i]);
         }
         // Remember what is now known for sure: every stored exposure of these customers.
-        let mut by_customer: HashMap<&str, Vec<(i64, i64)>> = HashMap::new();
-        for ((customer, experiment), variant) in &stored {
-            by_customer.entry(customer.as_str()).or_default().push((*experiment, variant.variant_id));
-        }
         for (i, mut known) in learned {
             let customer = &requests[i].customer_id;
-            known.exposures.extend(by_customer.get(customer.as_str()).into_iter().flatten().copied());
+            known.exposures.extend(stored.of(customer).iter().map(|s| (s.experiment_id, s.variant_id)));
             self.known.put(customer.clone(), known);
         }
 
@@ -278,7 +273,7 @@ impl Assigner {
                     .map(|d| {
                         let experiment = &d.experiment;
                         // A concurrent first exposure may have won: its variant is the answer.
-                        let written = stored.get(&(request.customer_id.clone(), experiment.id));
+                        let written = stored.get(&request.customer_id, experiment.id);
                         let variant = match written {
                             Some(s) if !d.is_override => {
                                 experiment.variants.iter().position(|v| v.id == s.variant_id).unwrap_or(d.variant)
@@ -358,7 +353,7 @@ fn stored_at_stage(
     request
         .at_stage(snapshot)
         .filter_map(|e| {
-            let written = stored.get(&(request.customer_id.clone(), e.id))?;
+            let written = stored.get(&request.customer_id, e.id)?;
             let variant = e.variants.iter().position(|v| v.id == written.variant_id)?;
             let new_exposure = written.new && proposed.iter().any(|d| d.experiment.id == e.id && d.new_exposure);
             Some(Decision { experiment: e.clone(), variant, new_exposure, is_override: false })

@@ -117,9 +117,6 @@ impl ExposureWriter {
     }
 }
 
-/// A stored exposure, borrowed from a batch's result.
-type StoredRef<'a> = (&'a (String, i64), &'a exposures::StoredExposure);
-
 async fn run(rx: Arc<Mutex<mpsc::Receiver<Job>>>, pool: Pool, metrics: Metrics, pending: Arc<AtomicUsize>) {
     while let Some(jobs) = super::batch::next(&rx, MAX_JOBS_PER_BATCH).await {
         let (customers, exposures) = merge(&jobs);
@@ -141,33 +138,29 @@ async fn run(rx: Arc<Mutex<mpsc::Receiver<Job>>>, pool: Pool, metrics: Metrics, 
         }
         // Each job gets the stored exposures of its own customers. A row inserted once is new for
         // one request only, even when several asked for it.
-        let by_customer: HashMap<&str, Vec<StoredRef>> = match &result {
-            Ok(stored) => stored.iter().fold(HashMap::new(), |mut map, (key, s)| {
-                map.entry(key.0.as_str()).or_default().push((key, s));
-                map
-            }),
-            Err(_) => HashMap::new(),
-        };
-        let mut reported: HashSet<(String, i64)> = HashSet::new();
-        for job in jobs {
-            let answer = result.as_ref().map_err(Clone::clone).map(|_| {
-                let asked: HashSet<(&str, i64)> =
-                    job.exposures.iter().map(|e| (e.customer_id.as_str(), e.experiment_id)).collect();
-                let mut mine = Stored::new();
+        let mut reported: HashSet<(&str, i64)> = HashSet::new();
+        let answers: Vec<Result<Stored, WriteError>> = jobs
+            .iter()
+            .map(|job| {
+                let stored = result.as_ref().map_err(Clone::clone)?;
+                let mut mine = Stored::default();
                 let ids =
                     job.exposures.iter().map(|e| e.customer_id.as_str()).chain(job.full.iter().map(String::as_str));
                 for id in ids {
-                    // A customer named twice in one request gets its exposures once.
-                    for (key, s) in by_customer.get(id).into_iter().flatten() {
-                        if mine.contains_key(*key) {
-                            continue;
-                        }
-                        let new = s.new && asked.contains(&(key.0.as_str(), key.1)) && reported.insert((*key).clone());
-                        mine.insert((*key).clone(), exposures::StoredExposure { new, ..**s });
+                    for s in stored.of(id) {
+                        let asked =
+                            job.exposures.iter().any(|e| e.customer_id == id && e.experiment_id == s.experiment_id);
+                        let new = s.new
+                            && asked
+                            && mine.get(id, s.experiment_id).is_none()
+                            && reported.insert((id, s.experiment_id));
+                        mine.add(id, exposures::StoredExposure { new, ..*s });
                     }
                 }
-                mine
-            });
+                Ok(mine)
+            })
+            .collect();
+        for (job, answer) in jobs.into_iter().zip(answers) {
             let _ = job.reply.send(answer);
             pending.fetch_sub(1, Ordering::AcqRel);
         }

@@ -88,16 +88,42 @@ diesel::define_sql_function! {
     fn coalesce(x: Nullable<Text>, y: Nullable<Text>) -> Nullable<Text>;
 }
 
-/// Every stored exposure of some customers: (customer, experiment) → variant id.
-pub type Stored = HashMap<(String, i64), StoredExposure>;
-
 /// A stored exposure as a write reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StoredExposure {
+    /// The experiment.
+    pub experiment_id: i64,
     /// The variant.
     pub variant_id: i64,
     /// Inserted by this write (a first exposure), not found already stored.
     pub new: bool,
+}
+
+/// Stored exposures of some customers, as a write reports them, by customer.
+#[derive(Debug, Clone, Default)]
+pub struct Stored(HashMap<String, Vec<StoredExposure>>);
+
+impl Stored {
+    /// The customer's exposure to the experiment, if reported.
+    pub fn get(&self, customer: &str, experiment_id: i64) -> Option<&StoredExposure> {
+        self.of(customer).iter().find(|s| s.experiment_id == experiment_id)
+    }
+
+    /// Every reported exposure of the customer.
+    pub fn of(&self, customer: &str) -> &[StoredExposure] {
+        self.0.get(customer).map_or(&[], Vec::as_slice)
+    }
+
+    /// Adds an exposure unless one of the same customer and experiment is there (it stays).
+    pub fn add(&mut self, customer: &str, exposure: StoredExposure) {
+        match self.0.get_mut(customer) {
+            Some(list) if list.iter().any(|s| s.experiment_id == exposure.experiment_id) => {}
+            Some(list) => list.push(exposure),
+            None => {
+                self.0.insert(customer.to_string(), vec![exposure]);
+            }
+        }
+    }
 }
 
 /// Stores a batch atomically: merges customer attributes and inserts first exposures (an existing
@@ -135,14 +161,16 @@ pub async fn write_batch(
 /// insert waits for a concurrent writer of the same key to finish, so the read, a later statement,
 /// sees that writer's row.
 async fn insert_exposures(conn: &mut AsyncPgConnection, new: &[NewExposure], full: &[&str]) -> QueryResult<Stored> {
-    let mut stored = Stored::with_capacity(new.len());
+    let mut stored = Stored::default();
     if !new.is_empty() {
         let inserted: Vec<(String, i64, i64)> = InsertExposures::new(new).load(conn).await?;
-        stored.extend(inserted.into_iter().map(|(c, e, v)| ((c, e), StoredExposure { variant_id: v, new: true })));
+        for (c, e, v) in inserted {
+            stored.add(&c, StoredExposure { experiment_id: e, variant_id: v, new: true });
+        }
     }
     let mut read: Vec<&str> = new
         .iter()
-        .filter(|n| !stored.contains_key(&(n.customer_id.clone(), n.experiment_id)))
+        .filter(|n| stored.get(&n.customer_id, n.experiment_id).is_none())
         .map(|n| n.customer_id.as_str())
         .chain(full.iter().copied())
         .collect();
@@ -156,7 +184,7 @@ async fn insert_exposures(conn: &mut AsyncPgConnection, new: &[NewExposure], ful
             .await?;
         for (c, e, v) in found {
             // A row this batch inserted stays new.
-            stored.entry((c, e)).or_insert(StoredExposure { variant_id: v, new: false });
+            stored.add(&c, StoredExposure { experiment_id: e, variant_id: v, new: false });
         }
     }
     Ok(stored)
