@@ -10,7 +10,7 @@ use crate::http::auth_limit::MissLimiter;
 use crate::http::metrics::Metrics;
 use crate::http::ui::limit::LoginLimiter;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Shared application state (cheap to clone).
 #[derive(Clone)]
@@ -99,11 +99,22 @@ impl AppState {
 
     /// Keeps the outcome rows of running experiments current in the background, so that a report
     /// only has to add what arrived since the last pass. Takes a report slot for each experiment.
+    /// While first exposures arrive faster than [`BUSY_EXPOSURES_PER_SECOND`], passes wait (up to
+    /// [`MAX_REFRESH_DEFERRAL`]) so that they do not take CPU from the requests waiting on them;
+    /// a report still brings its experiment up to date first.
     async fn refresh_outcomes(self, period: Duration) {
         let mut ticks = tokio::time::interval(period);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let exposures_so_far = || self.metrics.exposure_batch.get_sample_sum();
+        let (mut seen, mut last_pass) = (exposures_so_far(), Instant::now());
         loop {
             ticks.tick().await;
+            let rate = (exposures_so_far() - seen) / period.as_secs_f64();
+            seen = exposures_so_far();
+            if defer_refresh(rate, last_pass.elapsed()) {
+                continue;
+            }
+            last_pass = Instant::now();
             let running: Vec<String> = self
                 .cache
                 .snapshot()
@@ -137,3 +148,27 @@ impl AppState {
 
 /// How often the outcome rows of running experiments are brought up to date in the background.
 const OUTCOME_REFRESH_PERIOD: Duration = Duration::from_secs(10);
+/// First exposures per second above which background refresh passes wait.
+const BUSY_EXPOSURES_PER_SECOND: f64 = 1_000.0;
+/// The longest a background refresh pass waits for assignment load to fall.
+const MAX_REFRESH_DEFERRAL: Duration = Duration::from_secs(300);
+
+/// Whether a background refresh pass waits: first exposures arrive at `rate` per second and the
+/// last pass was `since` ago.
+fn defer_refresh(rate: f64, since: Duration) -> bool {
+    rate > BUSY_EXPOSURES_PER_SECOND && since < MAX_REFRESH_DEFERRAL
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn background_refresh_waits_only_while_busy_and_not_for_ever() {
+        assert!(!defer_refresh(0.0, Duration::ZERO));
+        assert!(!defer_refresh(BUSY_EXPOSURES_PER_SECOND, Duration::from_secs(10)));
+        assert!(defer_refresh(30_000.0, Duration::from_secs(10)));
+        assert!(defer_refresh(30_000.0, MAX_REFRESH_DEFERRAL - Duration::from_secs(1)));
+        assert!(!defer_refresh(30_000.0, MAX_REFRESH_DEFERRAL));
+    }
+}
