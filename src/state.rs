@@ -106,11 +106,11 @@ impl AppState {
         let mut ticks = tokio::time::interval(period);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let exposures_so_far = || self.metrics.exposure_batch.get_sample_sum();
-        let (mut seen, mut last_pass) = (exposures_so_far(), Instant::now());
+        let (mut seen, mut seen_at, mut last_pass) = (exposures_so_far(), Instant::now(), Instant::now());
         loop {
             ticks.tick().await;
-            let rate = (exposures_so_far() - seen) / period.as_secs_f64();
-            seen = exposures_so_far();
+            let rate = (exposures_so_far() - seen) / seen_at.elapsed().as_secs_f64().max(1.0);
+            (seen, seen_at) = (exposures_so_far(), Instant::now());
             if defer_refresh(rate, last_pass.elapsed()) {
                 continue;
             }
@@ -148,7 +148,8 @@ impl AppState {
 
 /// How often the outcome rows of running experiments are brought up to date in the background.
 const OUTCOME_REFRESH_PERIOD: Duration = Duration::from_secs(10);
-/// First exposures per second above which background refresh passes wait.
+/// First exposures per second (stored through this node) above which background refresh passes
+/// wait.
 const BUSY_EXPOSURES_PER_SECOND: f64 = 1_000.0;
 /// The longest a background refresh pass waits for assignment load to fall.
 const MAX_REFRESH_DEFERRAL: Duration = Duration::from_secs(300);

@@ -1,5 +1,7 @@
 DROP TRIGGER variants_keep_identity ON variants;
 DROP FUNCTION variants_keep_identity();
+DROP TRIGGER variants_truncate_exposures ON variants;
+DROP FUNCTION variants_truncate_exposures();
 DROP TRIGGER variants_delete_exposures ON variants;
 DROP FUNCTION variants_delete_exposures();
 DROP TRIGGER exposures_variant_check_update ON exposures;

@@ -8,7 +8,8 @@
 --   constraint's name, in the error);
 -- * the variants it names stay until the inserting transaction ends (FOR KEY SHARE, the lock a
 --   foreign key check takes), and a variant deleted meanwhile is not found;
--- * deleting a variant (or its experiment) deletes its exposures;
+-- * deleting a variant (or its experiment) deletes its exposures, and truncating `variants`
+--   (or `experiments` with CASCADE) truncates `exposures`;
 -- * a variant's id and experiment never change.
 
 ALTER TABLE exposures DROP CONSTRAINT exposures_variant_fkey;
@@ -49,6 +50,16 @@ $$;
 
 CREATE TRIGGER variants_delete_exposures AFTER DELETE ON variants
     REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION variants_delete_exposures();
+
+CREATE FUNCTION variants_truncate_exposures() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    TRUNCATE exposures;
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER variants_truncate_exposures AFTER TRUNCATE ON variants
+    FOR EACH STATEMENT EXECUTE FUNCTION variants_truncate_exposures();
 
 CREATE FUNCTION variants_keep_identity() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

@@ -255,7 +255,8 @@ impl Assigner {
         for i in write_only {
             decided[i] = stored_at_stage(&snapshot, &requests[i], &stored, &decided[i]);
         }
-        // Remember what is now known for sure: every stored exposure of these customers.
+        // Remember what is now known for sure: what was read before and what the write reported
+        // (for a write-only request, only its stage's exposures; `known::covers` asks no more).
         for (i, mut known) in learned {
             let customer = &requests[i].customer_id;
             known.exposures.extend(stored.of(customer).iter().map(|s| (s.experiment_id, s.variant_id)));

@@ -63,15 +63,22 @@ impl ExposureWriter {
         let pending = Arc::new(AtomicUsize::new(0));
         for i in 0..writers.max(1) {
             let pool = crate::db::build_keyed_pool(database_url, 1)?;
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .map_err(|e| SetupError::Connect(format!("cannot start the exposure writer: {e}")))?;
             let (rx, metrics, pending) = (rx.clone(), metrics.clone(), pending.clone());
-            std::thread::Builder::new()
-                .name(format!("exposure-writer-{i}"))
-                .spawn(move || runtime.block_on(run(rx, pool, metrics, pending)))
-                .map_err(|e| SetupError::Connect(format!("cannot start the exposure writer: {e}")))?;
+            let (started, start) = std::sync::mpsc::sync_channel(1);
+            let spawned = std::thread::Builder::new().name(format!("exposure-writer-{i}")).spawn(move || {
+                match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                    Ok(runtime) => {
+                        let _ = started.send(Ok(()));
+                        runtime.block_on(run(rx, pool, metrics, pending));
+                    }
+                    Err(e) => {
+                        let _ = started.send(Err(e.to_string()));
+                    }
+                }
+            });
+            let failed = |e: String| SetupError::Connect(format!("cannot start the exposure writer: {e}"));
+            spawned.map_err(|e| failed(e.to_string()))?;
+            start.recv().map_err(|e| failed(e.to_string()))?.map_err(failed)?;
         }
         Ok(ExposureWriter { tx, pending })
     }
@@ -144,16 +151,20 @@ async fn run(rx: Arc<Mutex<mpsc::Receiver<Job>>>, pool: Pool, metrics: Metrics, 
             .map(|job| {
                 let stored = result.as_ref().map_err(Clone::clone)?;
                 let mut mine = Stored::default();
-                let ids =
-                    job.exposures.iter().map(|e| e.customer_id.as_str()).chain(job.full.iter().map(String::as_str));
+                let asked: HashSet<(&str, i64)> =
+                    job.exposures.iter().map(|e| (e.customer_id.as_str(), e.experiment_id)).collect();
+                let mut ids: Vec<&str> = job
+                    .exposures
+                    .iter()
+                    .map(|e| e.customer_id.as_str())
+                    .chain(job.full.iter().map(String::as_str))
+                    .collect();
+                ids.sort_unstable();
+                ids.dedup();
                 for id in ids {
                     for s in stored.of(id) {
-                        let asked =
-                            job.exposures.iter().any(|e| e.customer_id == id && e.experiment_id == s.experiment_id);
-                        let new = s.new
-                            && asked
-                            && mine.get(id, s.experiment_id).is_none()
-                            && reported.insert((id, s.experiment_id));
+                        let new =
+                            s.new && asked.contains(&(id, s.experiment_id)) && reported.insert((id, s.experiment_id));
                         mine.add(id, exposures::StoredExposure { new, ..*s });
                     }
                 }

@@ -368,6 +368,21 @@ async fn an_exposure_must_name_a_variant_of_its_own_experiment() {
         .unwrap();
     let left: i64 = exposures_table::table.count().get_result(&mut conn).await.unwrap();
     assert_eq!(left, 0);
+    // Truncating the experiments (CASCADE) empties the exposures too.
+    let (variant, experiment) =
+        variants::table.select((variants::id, variants::experiment_id)).first::<(i64, i64)>(&mut conn).await.unwrap();
+    diesel::insert_into(exposures_table::table)
+        .values((
+            exposures_table::customer_id.eq("truncated"),
+            exposures_table::experiment_id.eq(experiment),
+            exposures_table::variant_id.eq(variant),
+        ))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    diesel::sql_query("TRUNCATE experiments CASCADE").execute(&mut conn).await.unwrap();
+    let left: i64 = exposures_table::table.count().get_result(&mut conn).await.unwrap();
+    assert_eq!(left, 0, "exposures of truncated variants stayed");
 }
 
 #[tokio::test(flavor = "multi_thread")]
