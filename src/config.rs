@@ -57,6 +57,35 @@ pub struct Config {
     pub log: String,
     /// Log format.
     pub log_format: LogFormat,
+    /// Tunables.
+    pub tunables: Tunables,
+}
+
+/// TEMPORARY (replaced by the CLI/config work).
+#[derive(Debug, Clone)]
+pub struct Tunables {
+    /// Assignment queue.
+    pub assign_queue: usize,
+    /// Known customers.
+    pub known_customers: usize,
+    /// Lookup connections.
+    pub lookup_connections: usize,
+    /// Key misses per second.
+    pub key_misses_per_second: u32,
+    /// Report slots.
+    pub report_slots: usize,
+}
+
+impl Default for Tunables {
+    fn default() -> Self {
+        Tunables {
+            assign_queue: 10_000,
+            known_customers: 200_000,
+            lookup_connections: 2,
+            key_misses_per_second: 50,
+            report_slots: 2,
+        }
+    }
 }
 
 impl Config {
@@ -70,6 +99,7 @@ impl Config {
             workers: None,
             log: "info".into(),
             log_format: LogFormat::Text,
+            tunables: Tunables::default(),
         }
     }
 }

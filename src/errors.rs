@@ -153,31 +153,14 @@ impl From<diesel::result::Error> for ApiError {
     }
 }
 
-/// Whether a database error message means the server is out of reach for now (shutting down,
-/// starting, or the connection was lost mid-query) rather than that the request or the code is
-/// wrong. The driver reports these without a distinct error kind.
-pub fn out_of_reach(message: &str) -> bool {
-    const MARKS: [&str; 9] = [
-        "terminating connection",
-        "connection closed",
-        "error communicating with the server",
-        "error connecting to server",
-        "the database system is",
-        "server closed the connection",
-        "connection reset",
-        "broken pipe",
-        "remaining connection slots",
-    ];
-    let message = message.to_ascii_lowercase();
-    MARKS.iter().any(|mark| message.contains(mark))
-}
+pub use crate::db::outage::out_of_reach;
 
-impl From<crate::state::ReportError> for ApiError {
-    fn from(e: crate::state::ReportError) -> Self {
+impl From<crate::analysis::ReportError> for ApiError {
+    fn from(e: crate::analysis::ReportError) -> Self {
         match e {
-            crate::state::ReportError::Pool(e) => e.into(),
-            crate::state::ReportError::Database(e) => e.into(),
-            crate::state::ReportError::Closed => ApiError::internal("the service is shutting down"),
+            crate::analysis::ReportError::Pool(e) => e.into(),
+            crate::analysis::ReportError::Database(e) => e.into(),
+            crate::analysis::ReportError::Closed => ApiError::internal("the service is shutting down"),
         }
     }
 }
@@ -207,25 +190,5 @@ pub fn from_json_error(err: actix_web::error::JsonPayloadError) -> ApiError {
         }
         E::Deserialize(e) => ApiError::bad_request("invalid_json", format!("The body is not valid JSON: {e}")),
         _ => ApiError::bad_request("invalid_body", format!("The body could not be read: {err}")),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::out_of_reach;
-
-    #[test]
-    fn database_outages_are_told_from_other_errors() {
-        for message in [
-            "terminating connection due to administrator command",
-            "connection closed",
-            "error communicating with the server: Connection reset by peer",
-            "FATAL: the database system is shutting down",
-        ] {
-            assert!(out_of_reach(message), "{message}");
-        }
-        for message in ["duplicate key value violates unique constraint \"events_pkey\"", "syntax error at or near"] {
-            assert!(!out_of_reach(message), "{message}");
-        }
     }
 }

@@ -22,6 +22,8 @@ pub mod events;
 pub mod files;
 pub mod http;
 pub mod keys;
+pub mod limit;
+pub mod metrics;
 pub mod pg;
 pub mod report;
 pub mod simulate;

@@ -1,6 +1,7 @@
 //! The analysis of one experiment: from the aggregates SQL computes (see
 //! [`crate::db::models::results`]) to the [`Report`] analysts read. Everything here is pure
-//! except [`compute`], which loads what [`build`] needs.
+//! except [`compute`], which loads what [`build`] needs, and [`Reports`], which computes reports
+//! a few at a time and keeps outcome rows current in the background.
 
 pub mod format;
 mod funnel;
@@ -8,6 +9,7 @@ mod load;
 mod metrics;
 mod progress;
 pub mod report;
+mod reports;
 mod survival;
 mod verdict;
 
@@ -16,6 +18,7 @@ pub(crate) mod tests;
 
 pub use load::{compute, refresh, Computed};
 pub use report::Report;
+pub use reports::{ReportError, Reports};
 
 use crate::db::models::experiments::StoredExperiment;
 use crate::db::models::results::{Aggregates, VariantSums};

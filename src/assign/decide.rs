@@ -68,7 +68,7 @@ pub fn decide(snapshot: &Snapshot, customer: &CustomerView, only: Option<&[Strin
         }
         // Sticky: a stored exposure is the answer, whatever changed since.
         if let Some(variant_id) = customer.exposures.get(&experiment.id) {
-            if let Some(variant) = experiment.variants.iter().position(|v| v.id == *variant_id) {
+            if let Some(variant) = experiment.variant_index(*variant_id) {
                 decisions.push(Decision {
                     experiment: experiment.clone(),
                     variant,

@@ -42,3 +42,24 @@ pub fn experiment(id: i64, key: &str, stage: &str, weights: &[f64]) -> StoredExp
         stopped_at: None,
     }
 }
+
+/// A snapshot of these experiments over the stages `reach`, `acquisition`, `retention`.
+pub fn snapshot(experiments: Vec<StoredExperiment>) -> crate::assign::snapshot::Snapshot {
+    use crate::domain::lifecycle::{Lifecycle, Stage, StageRules};
+    let stage = |id: &str| Stage { id: id.into(), name: id.into(), description: String::new() };
+    let stages = vec![stage("reach"), stage("acquisition"), stage("retention")];
+    let rules = StageRules::defaults_for(&stages);
+    crate::assign::snapshot::Snapshot::build(experiments, Lifecycle { stages, holdout: 0.0, rules }, Vec::new())
+}
+
+/// A parsed request of `customer` at `stage`, with nothing else.
+pub fn request(customer: &str, stage: Option<&str>) -> crate::assign::Parsed {
+    crate::assign::Parsed {
+        customer_id: customer.into(),
+        stage: stage.map(str::to_string),
+        attributes: Default::default(),
+        segment: None,
+        experiments: None,
+        at: None,
+    }
+}

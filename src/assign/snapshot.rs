@@ -63,6 +63,14 @@ pub struct ActiveExperiment {
     pub overrides: HashMap<String, usize>,
 }
 
+impl ActiveExperiment {
+    /// The index of the variant with database id `variant_id` (a stored exposure names its
+    /// variant by id); `None` for a variant of another experiment.
+    pub fn variant_index(&self, variant_id: i64) -> Option<usize> {
+        self.variants.iter().position(|v| v.id == variant_id)
+    }
+}
+
 /// An active API key.
 #[derive(Debug, Clone)]
 pub struct KeyInfo {

@@ -93,6 +93,7 @@ impl GlobalArgs {
             workers: None,
             log: self.log.clone(),
             log_format: self.log_format,
+            tunables: Default::default(),
         }
     }
 }

@@ -2,7 +2,6 @@
 
 use crate::config::Config;
 use crate::startup::Application;
-use crate::state::AppState;
 use actix_web::dev::ServerHandle;
 use clap::Args;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -59,23 +58,15 @@ pub async fn run(mut config: Config, args: ServeArgs) -> ExitCode {
     } else {
         None
     };
-    let state = match AppState::start(db.pool.clone(), config.clone(), db.url()).await {
-        Ok(state) => state,
+    let app = match Application::build(&config, db.pool.clone(), db.url()).await {
+        Ok(app) => app,
         Err(e) => {
             eprintln!("error: {e}");
             db.close().await;
             return ExitCode::FAILURE;
         }
     };
-    let writer = state.assigner.writer().clone();
-    let app = match Application::build(&config, state) {
-        Ok(app) => app,
-        Err(e) => {
-            eprintln!("error: cannot listen on {}: {e}", config.bind);
-            db.close().await;
-            return ExitCode::FAILURE;
-        }
-    };
+    let writer = app.state().assigner.writer().clone();
     let url = format!("http://{}:{}", config.bind.ip(), app.port());
     tracing::info!(%url, "stagelab is listening");
     println!("stagelab is running on {url} (Ctrl-C to stop)");

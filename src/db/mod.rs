@@ -3,6 +3,7 @@
 
 pub mod migrate;
 pub mod models;
+pub mod outage;
 pub mod schema;
 
 use crate::config::{Config, DatabaseConfig};

@@ -3,13 +3,13 @@
 pub mod assets;
 pub mod assignments;
 pub mod auth;
-pub mod auth_limit;
 pub mod docs;
 pub mod events;
 pub mod experiments;
 pub mod health;
 pub mod lifecycle;
 pub mod metrics;
+pub mod middleware;
 pub mod openapi;
 pub mod ui;
 

@@ -16,6 +16,7 @@ mod faults;
 mod fuzz;
 mod health;
 mod import;
+mod layers;
 mod migrations;
 mod openapi;
 mod results;

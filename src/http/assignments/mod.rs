@@ -3,8 +3,7 @@
 mod batch;
 mod create;
 
-use crate::assign::writer::WriteError;
-use crate::assign::{AssignError, AssignRequest};
+use crate::assign::{AssignError, AssignRequest, StoreError};
 use crate::domain::key::KeyRole;
 use crate::errors::ApiError;
 use crate::http::auth::ApiKey;
@@ -33,17 +32,24 @@ fn check_back_dating(key: &ApiKey, requests: &[AssignRequest]) -> Result<(), Api
 
 impl From<AssignError> for ApiError {
     fn from(e: AssignError) -> Self {
+        let unavailable = || ApiError::unavailable("The database is unavailable; nothing was stored. Retry shortly.");
         match e {
-            AssignError::Invalid(details) => ApiError::unprocessable("The assignment request is invalid.", details),
-            AssignError::Write(WriteError::Overloaded) => ApiError::new(
+            AssignError::Invalid(problems) => {
+                let details = problems.iter().filter_map(|p| serde_json::to_value(p).ok()).collect();
+                ApiError::unprocessable("The assignment request is invalid.", details)
+            }
+            AssignError::Store(StoreError::Overloaded) => ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "overloaded",
                 "Too many assignments are waiting to be stored; retry shortly.",
             ),
-            AssignError::Write(WriteError::Unavailable(cause)) | AssignError::Lookup(cause) => {
-                tracing::warn!(error = %cause, "assignment not stored");
-                ApiError::unavailable("The database is unavailable; nothing was stored. Retry shortly.")
-            }
+            // The writer or the lookup logged the cause once, for its whole batch.
+            AssignError::Store(e) if e.is_transient() => unavailable(),
+            AssignError::Store(_) => ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Something went wrong on our side; it has been logged.",
+            ),
         }
     }
 }

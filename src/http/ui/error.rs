@@ -45,8 +45,8 @@ impl From<diesel_async::pooled_connection::deadpool::PoolError> for UiError {
     }
 }
 
-impl From<crate::state::ReportError> for UiError {
-    fn from(e: crate::state::ReportError) -> Self {
+impl From<crate::analysis::ReportError> for UiError {
+    fn from(e: crate::analysis::ReportError) -> Self {
         UiError::Internal(format!("report: {e}"))
     }
 }

@@ -9,7 +9,6 @@ mod experiment;
 mod experiments;
 pub mod form;
 mod keys;
-pub mod limit;
 mod login;
 mod logout;
 mod report;

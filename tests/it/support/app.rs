@@ -4,7 +4,6 @@ use super::TestDb;
 use serde_json::Value;
 use stagelab::config::Config;
 use stagelab::startup::Application;
-use stagelab::state::AppState;
 
 /// A running app with its own database.
 pub struct TestApp {
@@ -17,7 +16,7 @@ pub struct TestApp {
     /// An HTTP client.
     pub client: reqwest::Client,
     /// The app's in-memory definitions.
-    pub cache: std::sync::Arc<stagelab::assign::refresh::ConfigCache>,
+    pub cache: std::sync::Arc<stagelab::assign::ConfigCache>,
     handle: actix_web::dev::ServerHandle,
 }
 
@@ -30,9 +29,8 @@ impl TestApp {
         config.workers = Some(1);
         config.migrate = false;
         let pool = db.pool();
-        let state = AppState::start(pool.clone(), config.clone(), db.url()).await.unwrap();
-        let cache = state.cache.clone();
-        let app = Application::build(&config, state).unwrap();
+        let app = Application::build(&config, pool.clone(), db.url()).await.unwrap();
+        let cache = app.state().cache.clone();
         let address = format!("http://127.0.0.1:{}", app.port());
         let handle = app.handle();
         tokio::spawn(app.run_until_stopped());

@@ -2,9 +2,11 @@
 //! settings or keys change (the tables' triggers NOTIFY `stagelab_config`), and a periodic reload
 //! covers lost notifications and a lost connection.
 
-use super::snapshot::Snapshot;
+use super::StoreError;
+use crate::assign::snapshot::Snapshot;
 use crate::db::models::{api_keys, experiments, stages};
 use crate::db::Pool;
+use crate::domain::experiment::Status;
 use arc_swap::ArcSwap;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use futures_util::{FutureExt, StreamExt};
@@ -15,6 +17,7 @@ use std::time::Duration;
 pub const CHANNEL: &str = "stagelab_config";
 
 /// The current snapshot, readable without locks.
+#[derive(Debug)]
 pub struct ConfigCache {
     current: ArcSwap<Snapshot>,
 }
@@ -31,12 +34,18 @@ impl ConfigCache {
         self.current.load_full()
     }
 
+    /// The keys of the running experiments now.
+    pub fn running_keys(&self) -> Vec<String> {
+        let snapshot = self.snapshot();
+        snapshot.by_id.values().filter(|e| e.status == Status::Running).map(|e| e.key.clone()).collect()
+    }
+
     /// Loads everything again and swaps it in.
-    pub async fn reload(&self, pool: &Pool) -> Result<(), String> {
-        let mut conn = pool.get().await.map_err(|e| e.to_string())?;
-        let experiments = experiments::load_all(&mut conn).await.map_err(|e| e.to_string())?;
-        let lifecycle = stages::load(&mut conn).await.map_err(|e| e.to_string())?;
-        let keys = api_keys::active_with_hashes(&mut conn).await.map_err(|e| e.to_string())?;
+    pub async fn reload(&self, pool: &Pool) -> Result<(), StoreError> {
+        let mut conn = pool.get().await?;
+        let experiments = experiments::load_all(&mut conn).await?;
+        let lifecycle = stages::load(&mut conn).await?;
+        let keys = api_keys::active_with_hashes(&mut conn).await?;
         self.current.store(Arc::new(Snapshot::build(experiments, lifecycle, keys)));
         Ok(())
     }

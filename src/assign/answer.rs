@@ -1,0 +1,27 @@
+//! What a storefront gets back.
+
+use serde::Serialize;
+use serde_json::Value;
+
+/// One assignment in a response.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Assignment {
+    /// Experiment key.
+    pub experiment: String,
+    /// Variant key.
+    pub variant: String,
+    /// What to show.
+    pub payload: Value,
+    /// Present (true) when forced by a QA override.
+    #[serde(rename = "override", skip_serializing_if = "std::ops::Not::not")]
+    pub is_override: bool,
+}
+
+/// The answer for one customer.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AssignResponse {
+    /// The customer.
+    pub customer_id: String,
+    /// Their assignments, in experiment-key order.
+    pub assignments: Vec<Assignment>,
+}
