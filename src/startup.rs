@@ -129,5 +129,6 @@ async fn start_state(config: &Config, pool: Pool, database_url: &str) -> Result<
         key_misses: Arc::new(MissLimiter::new(tunables.key_misses_per_second)),
         login_limit: Arc::new(LoginLimiter::default()),
         reports,
+        quiet_key: Default::default(),
     })
 }

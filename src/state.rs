@@ -7,6 +7,7 @@ use crate::config::Config;
 use crate::db::Pool;
 use crate::limit::{LoginLimiter, MissLimiter};
 use crate::metrics::Metrics;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
 /// Shared application state (cheap to clone).
@@ -28,11 +29,19 @@ pub struct AppState {
     pub login_limit: Arc<LoginLimiter>,
     /// Reports, a few at a time.
     pub reports: Reports,
+    /// The API key whose requests are logged at debug level only (the demo's own simulated
+    /// traffic); 0 for none.
+    pub quiet_key: Arc<AtomicI64>,
 }
 
 impl AppState {
     /// The report of experiment `key` now (`None`: no such experiment); see [`Reports::report`].
     pub async fn report(&self, key: &str) -> Result<Option<Report>, ReportError> {
         self.reports.report(key).await
+    }
+
+    /// The key whose requests are logged at debug level only, if any.
+    pub fn quiet_key(&self) -> Option<i64> {
+        Some(self.quiet_key.load(Ordering::Relaxed)).filter(|id| *id != 0)
     }
 }

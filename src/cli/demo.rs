@@ -103,8 +103,13 @@ async fn admin_user(pool: &Pool) -> anyhow::Result<String> {
 }
 
 impl Demo {
+    /// The key of the simulated traffic, while a history is to be filled.
+    pub fn key_id(&self) -> Option<i64> {
+        self.fill.as_ref().map(|f| f.key_id)
+    }
+
     /// Prints the login and starts filling the history in the background against `url`, the
-    /// server's own address.
+    /// server's own address; the login is printed again when the history is ready.
     pub fn start(self, pool: Pool, url: String) {
         println!("{}", self.login);
         let Some(fill) = self.fill else { return };
@@ -112,13 +117,13 @@ impl Demo {
             "demo: simulating {} customers over {} days in the background; reports fill in as it runs",
             fill.options.customers, fill.options.days
         );
-        tokio::spawn(run_fill(pool, url, fill));
+        tokio::spawn(run_fill(pool, url, fill, self.login));
     }
 }
 
 /// Runs the simulation; on success refreshes the planner's statistics, marks the history done
 /// and revokes the demo's key.
-async fn run_fill(pool: Pool, url: String, fill: Fill) {
+async fn run_fill(pool: Pool, url: String, fill: Fill, login: String) {
     let result = async {
         let client = Client::new(&url, &fill.token)?;
         let summary = simulate::run(&client, &fill.options, Progress::Log).await?;
@@ -142,6 +147,7 @@ async fn run_fill(pool: Pool, url: String, fill: Fill) {
                 "demo: history ready: {} customers, {} assignments, {} events in {:.1} s",
                 s.customers, s.assignments, s.events_accepted, s.elapsed_seconds
             );
+            println!("{login}");
         }
         Err(e) => tracing::error!(
             error = %e,

@@ -71,6 +71,9 @@ pub async fn run(mut config: Config, args: ServeArgs) -> ExitCode {
     tracing::info!(%url, "stagelab is listening");
     println!("stagelab is running on {url} (Ctrl-C to stop)");
     if let Some(demo) = demo {
+        if let Some(id) = demo.key_id() {
+            app.state().quiet_key.store(id, std::sync::atomic::Ordering::Relaxed);
+        }
         // The simulation calls the server itself: a wildcard bind is reached on loopback.
         let own = match config.bind.ip() {
             IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),

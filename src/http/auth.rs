@@ -7,7 +7,7 @@ use crate::db::models::api_keys;
 use crate::domain::key::{self, KeyRole};
 use crate::errors::ApiError;
 use crate::state::AppState;
-use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
+use actix_web::{dev::Payload, http::header, web, FromRequest, HttpMessage, HttpRequest};
 use std::future::Future;
 use std::pin::Pin;
 
@@ -30,28 +30,39 @@ impl FromRequest for ApiKey {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
+    /// Also leaves the key in the request's extensions, for the request log.
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let token = bearer_token(req);
-        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let (request, authenticated) = (req.clone(), authenticate(req));
         Box::pin(async move {
-            let token = token?;
-            let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
-            // The key table is in memory (refreshed on every change); the database is asked only
-            // about a key the snapshot does not know yet (created a moment ago). Keys are found by
-            // their prefix and the token's digest is compared in constant time.
-            if let Some(known) = state.cache.snapshot().key(&token) {
-                return Ok(ApiKey { id: known.id, name: known.name.clone(), role: known.role });
-            }
-            let invalid = || ApiError::unauthorized("The API key is not valid (unknown or revoked).");
-            if key::prefix(&token).is_none() || !state.key_misses.allow() {
-                return Err(invalid());
-            }
-            let mut conn = state.pool.get().await?;
-            let found = api_keys::find_active(&mut conn, &token).await?.ok_or_else(invalid)?;
-            let role = found.role.parse::<KeyRole>().map_err(ApiError::internal)?;
-            Ok(ApiKey { id: found.id, name: found.name, role })
+            let key = authenticated.await?;
+            request.extensions_mut().insert(key.clone());
+            Ok(key)
         })
     }
+}
+
+/// The key of the request's bearer token.
+fn authenticate(req: &HttpRequest) -> Pin<Box<dyn Future<Output = Result<ApiKey, ApiError>>>> {
+    let token = bearer_token(req);
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    Box::pin(async move {
+        let token = token?;
+        let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
+        // The key table is in memory (refreshed on every change); the database is asked only
+        // about a key the snapshot does not know yet (created a moment ago). Keys are found by
+        // their prefix and the token's digest is compared in constant time.
+        if let Some(known) = state.cache.snapshot().key(&token) {
+            return Ok(ApiKey { id: known.id, name: known.name.clone(), role: known.role });
+        }
+        let invalid = || ApiError::unauthorized("The API key is not valid (unknown or revoked).");
+        if key::prefix(&token).is_none() || !state.key_misses.allow() {
+            return Err(invalid());
+        }
+        let mut conn = state.pool.get().await?;
+        let found = api_keys::find_active(&mut conn, &token).await?.ok_or_else(invalid)?;
+        let role = found.role.parse::<KeyRole>().map_err(ApiError::internal)?;
+        Ok(ApiKey { id: found.id, name: found.name, role })
+    })
 }
 
 impl FromRequest for AdminKey {
