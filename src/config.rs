@@ -1,5 +1,7 @@
-//! The service's configuration: one typed struct, built from flags and environment variables by
-//! the command line and passed down (there is no global settings object).
+//! The service's configuration: one typed struct, assembled in one place ([`Config::from_cli`])
+//! from flags and environment variables and passed down (there is no global settings object).
+//! Every default below is a constant of this module, used by the flags and by
+//! [`Config::for_database_url`] alike.
 //!
 //! | variable | flag | default | meaning |
 //! |---|---|---|---|
@@ -11,17 +13,40 @@
 //! | `STAGELAB_LOG_FORMAT` | `--log-format` | `text` | `text` or `json` |
 //! | `STAGELAB_DB_POOL_SIZE` | `--db-pool-size` | 16 | database connections per process |
 //! | `STAGELAB_PG_BIN_DIR` | `--pg-bin-dir` | `PATH`, then `/usr/lib/postgresql/*/bin` | where `initdb` and `pg_ctl` are |
+//! | `STAGELAB_ASSIGN_QUEUE` | `serve --assign-queue` | 10000 (1–1,000,000) | assignment requests waiting for their group commit, per node; when full, assignment answers 503 |
+//! | `STAGELAB_KNOWN_CUSTOMERS` | `serve --known-customers` | 200000 (1–100,000,000) | returning customers whose facts are cached in memory |
+//! | `STAGELAB_LOOKUP_CONNECTIONS` | `serve --lookup-connections` | 2 (1–64) | connections of the batched customer lookup |
+//! | `STAGELAB_KEY_MISSES_PER_SECOND` | `serve --key-misses-per-second` | 50 (1–100,000) | database lookups of unknown API tokens per second |
+//! | `STAGELAB_REPORT_SLOTS` | `serve --report-slots` | 2 (1–64) | reports computed at once (more wait their turn) |
 //!
 //! `--no-migrate` (serve) skips running pending migrations at start.
 
-use std::net::SocketAddr;
+mod database_url;
+#[cfg(test)]
+mod tests;
+mod tunables;
+
+pub use database_url::DatabaseUrl;
+pub use tunables::Tunables;
+
+use crate::cli::{Cli, Command};
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::path::PathBuf;
+
+/// Default HTTP listen address (`serve --bind`).
+pub const DEFAULT_BIND: SocketAddr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 8080));
+/// Default database connections per process (`--db-pool-size`).
+pub const DEFAULT_DB_POOL_SIZE: u16 = 16;
+/// Default log filter (`--log`).
+pub const DEFAULT_LOG: &str = "info";
+/// Default directory for local state (`--data-dir`).
+pub const DEFAULT_DATA_DIR: &str = "var";
 
 /// Where the database is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DatabaseConfig {
-    /// An external PostgreSQL (`DATABASE_URL`). The URL may hold a password: never log it.
-    Url(String),
+    /// An external PostgreSQL (`DATABASE_URL`); the type keeps its password out of logs.
+    Url(DatabaseUrl),
     /// The embedded cluster under `data_dir/postgres`.
     Embedded {
         /// The data directory.
@@ -32,16 +57,28 @@ pub enum DatabaseConfig {
 }
 
 /// Log output format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum LogFormat {
     /// Human-readable lines.
+    #[default]
     Text,
     /// One JSON object per line.
     Json,
 }
 
-/// Everything the service needs to know about its surroundings.
-#[derive(Debug, Clone)]
+impl std::fmt::Display for LogFormat {
+    /// The name used on the command line (`text`, `json`).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            LogFormat::Text => "text",
+            LogFormat::Json => "json",
+        })
+    }
+}
+
+/// Everything the service needs to know about its surroundings. Its `Debug` output is safe to
+/// log: the database URL is redacted.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     /// The database.
     pub database: DatabaseConfig,
@@ -57,48 +94,51 @@ pub struct Config {
     pub log: String,
     /// Log format.
     pub log_format: LogFormat,
-    /// Tunables.
+    /// Queue lengths, cache sizes and rates of the running service.
     pub tunables: Tunables,
 }
 
-/// TEMPORARY (replaced by the CLI/config work).
-#[derive(Debug, Clone)]
-pub struct Tunables {
-    /// Assignment queue.
-    pub assign_queue: usize,
-    /// Known customers.
-    pub known_customers: usize,
-    /// Lookup connections.
-    pub lookup_connections: usize,
-    /// Key misses per second.
-    pub key_misses_per_second: u32,
-    /// Report slots.
-    pub report_slots: usize,
-}
-
-impl Default for Tunables {
-    fn default() -> Self {
-        Tunables {
-            assign_queue: 10_000,
-            known_customers: 200_000,
-            lookup_connections: 2,
-            key_misses_per_second: 50,
-            report_slots: 2,
-        }
-    }
-}
-
 impl Config {
-    /// A configuration for an external database with defaults elsewhere (tests and tools).
+    /// The configuration a command line describes: the global options, and for `serve` its own.
+    /// `migrate` runs pending migrations itself (and reports them), so connecting does not.
+    pub fn from_cli(cli: &Cli) -> Config {
+        let global = &cli.global;
+        let database = match &global.database_url {
+            Some(url) if !url.expose().trim().is_empty() => DatabaseConfig::Url(url.clone()),
+            _ => DatabaseConfig::Embedded { data_dir: global.data_dir.clone(), bin_dir: global.pg_bin_dir.clone() },
+        };
+        let mut config = Config::defaults(database);
+        config.db_pool_size = usize::from(global.db_pool_size);
+        config.log.clone_from(&global.log);
+        config.log_format = global.log_format;
+        match &cli.command {
+            Command::Serve(serve) => {
+                config.bind = serve.bind;
+                config.workers = serve.workers.map(usize::from);
+                config.migrate = !serve.no_migrate;
+                config.tunables = serve.tunables;
+            }
+            Command::Migrate => config.migrate = false,
+            _ => {}
+        }
+        config
+    }
+
+    /// A configuration for an external database with every other setting at its default (tests
+    /// and tools).
     pub fn for_database_url(url: impl Into<String>) -> Config {
+        Config::defaults(DatabaseConfig::Url(DatabaseUrl::from(url.into())))
+    }
+
+    fn defaults(database: DatabaseConfig) -> Config {
         Config {
-            database: DatabaseConfig::Url(url.into()),
-            db_pool_size: 16,
+            database,
+            db_pool_size: usize::from(DEFAULT_DB_POOL_SIZE),
             migrate: true,
-            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            bind: DEFAULT_BIND,
             workers: None,
-            log: "info".into(),
-            log_format: LogFormat::Text,
+            log: DEFAULT_LOG.into(),
+            log_format: LogFormat::default(),
             tunables: Tunables::default(),
         }
     }

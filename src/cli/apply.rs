@@ -1,12 +1,12 @@
 //! `stagelab apply [DIR] [--dry-run]`: sync experiment files into the database.
 
+use super::CliError;
 use crate::apply::plan::{Action, Plan};
 use crate::apply::{self, ApplyError};
 use crate::config::Config;
 use clap::Args;
 use std::io::Write;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 /// Arguments of `stagelab apply`.
 #[derive(Debug, Args)]
@@ -19,31 +19,25 @@ pub struct ApplyArgs {
     pub dry_run: bool,
 }
 
-/// Runs the command.
-pub async fn run(config: Config, args: ApplyArgs) -> ExitCode {
-    let db = match super::connect(&config).await {
-        Ok(db) => db,
-        Err(code) => return code,
-    };
-    let result = apply::run(&db.pool, &args.dir, args.dry_run, &super::cli_actor()).await;
-    db.close().await;
+/// Runs the command. Invalid files are listed one problem a line before the error.
+pub async fn run(config: Config, args: ApplyArgs) -> Result<(), CliError> {
+    let actor = super::cli_actor();
+    let result =
+        super::with_database(&config, async |db| Ok(apply::run(&db.pool, &args.dir, args.dry_run, &actor).await))
+            .await?;
     match result {
         Ok(plan) => {
-            let mut out = std::io::stdout().lock();
-            let _ = print_plan(&mut out, &plan, args.dry_run);
-            ExitCode::SUCCESS
+            // The plan is applied by now: a closed stdout does not make the command fail.
+            let _ = print_plan(&mut std::io::stdout().lock(), &plan, args.dry_run);
+            Ok(())
         }
         Err(ApplyError::Invalid(errors)) => {
             for e in &errors {
                 eprintln!("{e}");
             }
-            eprintln!("error: {} problem(s); nothing was applied.", errors.len());
-            ExitCode::from(2)
+            Err(CliError::input(format!("{} problem(s); nothing was applied.", errors.len())))
         }
-        Err(e) => {
-            eprintln!("error: {e}; nothing was applied.");
-            ExitCode::FAILURE
-        }
+        Err(e) => Err(CliError::Failure(anyhow::anyhow!("{e}; nothing was applied."))),
     }
 }
 

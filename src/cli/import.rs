@@ -6,13 +6,13 @@
 //! are unique per source, so an interrupted import can simply be run again: what was stored counts
 //! as duplicates.
 
+use super::CliError;
 use crate::config::Config;
 use crate::db::models::{events, stages};
 use crate::events::validate_batch;
 use clap::Args;
 use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 use std::time::Instant;
 
 /// Arguments of `stagelab import`.
@@ -34,35 +34,16 @@ pub struct ImportArgs {
 const MAX_SHOWN: usize = 50;
 
 /// Runs the command.
-pub async fn run(config: Config, args: ImportArgs) -> ExitCode {
-    let events = match read(&args.file) {
-        Ok(events) => events,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let db = match super::connect(&config).await {
-        Ok(db) => db,
-        Err(code) => return code,
-    };
-    let result = import(&db.pool, &args, events).await;
-    db.close().await;
-    match result {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+pub async fn run(config: Config, args: ImportArgs) -> Result<(), CliError> {
+    let events = read(&args.file).map_err(CliError::Input)?;
+    super::with_database(&config, async |db| import(&db.pool, &args, events).await).await
 }
 
-async fn import(pool: &crate::db::Pool, args: &ImportArgs, lines: Vec<(usize, Value)>) -> anyhow::Result<ExitCode> {
+async fn import(pool: &crate::db::Pool, args: &ImportArgs, lines: Vec<(usize, Value)>) -> Result<(), CliError> {
     let mut conn = pool.get().await?;
     let lifecycle = stages::load(&mut conn).await?;
     if lifecycle.stages.is_empty() {
-        eprintln!("error: no lifecycle yet: run `stagelab apply` first");
-        return Ok(ExitCode::from(2));
+        return Err(CliError::input("no lifecycle yet: run `stagelab apply` first"));
     }
     let raw: Vec<Value> = lines.iter().map(|(_, v)| v.clone()).collect();
     let valid = match validate_batch(&raw, &lifecycle, chrono::Utc::now()) {
@@ -75,8 +56,7 @@ async fn import(pool: &crate::db::Pool, args: &ImportArgs, lines: Vec<(usize, Va
             if problems.len() > MAX_SHOWN {
                 eprintln!("… and {} more", problems.len() - MAX_SHOWN);
             }
-            eprintln!("error: {} problem(s); nothing was imported.", problems.len());
-            return Ok(ExitCode::from(2));
+            return Err(CliError::input(format!("{} problem(s); nothing was imported.", problems.len())));
         }
     };
     let started = Instant::now();
@@ -92,7 +72,7 @@ async fn import(pool: &crate::db::Pool, args: &ImportArgs, lines: Vec<(usize, Va
         args.file.display(),
         valid.len() as f64 / seconds.max(1e-9)
     );
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 /// The file's events as JSON values, each with its line number.

@@ -1,10 +1,10 @@
 //! `stagelab keys create|list|revoke`: API keys for storefronts and admin tools.
 
+use super::CliError;
 use crate::config::Config;
 use crate::db::models::api_keys;
 use crate::domain::key::KeyRole;
 use clap::Subcommand;
-use std::process::ExitCode;
 
 /// `stagelab keys …`.
 #[derive(Debug, Subcommand)]
@@ -27,29 +27,14 @@ pub enum KeysCommand {
 }
 
 /// Runs the command.
-pub async fn run(config: Config, cmd: KeysCommand) -> ExitCode {
+pub async fn run(config: Config, cmd: KeysCommand) -> Result<(), CliError> {
     if let KeysCommand::Create { name, .. } = &cmd {
-        if let Err(e) = crate::keys::validate_name(name) {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
+        crate::keys::validate_name(name).map_err(CliError::Input)?;
     }
-    let db = match super::connect(&config).await {
-        Ok(db) => db,
-        Err(code) => return code,
-    };
-    let result = execute(&db.pool, cmd).await;
-    db.close().await;
-    match result {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    super::with_database(&config, async |db| execute(&db.pool, cmd).await).await
 }
 
-async fn execute(pool: &crate::db::Pool, cmd: KeysCommand) -> anyhow::Result<ExitCode> {
+async fn execute(pool: &crate::db::Pool, cmd: KeysCommand) -> Result<(), CliError> {
     let mut conn = pool.get().await?;
     match cmd {
         KeysCommand::Create { name, role } => {
@@ -73,11 +58,10 @@ async fn execute(pool: &crate::db::Pool, cmd: KeysCommand) -> anyhow::Result<Exi
         }
         KeysCommand::Revoke { id } => {
             if !crate::keys::revoke(&mut conn, id, &super::cli_actor()).await? {
-                eprintln!("error: no active key with id {id}");
-                return Ok(ExitCode::from(2));
+                return Err(CliError::input(format!("no active key with id {id}")));
             }
             println!("Key {id} revoked.");
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }

@@ -1,33 +1,19 @@
 //! `stagelab migrate`: run pending migrations and exit.
 
+use super::CliError;
 use crate::config::Config;
 use crate::db::migrate;
-use std::process::ExitCode;
 
-/// Runs the command.
-pub async fn run(mut config: Config) -> ExitCode {
-    config.migrate = false;
-    let db = match super::connect(&config).await {
-        Ok(db) => db,
-        Err(code) => return code,
-    };
-    let result = migrate::run_pending(db.url()).await;
-    db.close().await;
-    match result {
-        Ok(applied) if applied.is_empty() => {
-            println!("The database is up to date.");
-            ExitCode::SUCCESS
+/// Runs the command (`config` does not migrate on connecting: this command reports what it ran).
+pub async fn run(config: Config) -> Result<(), CliError> {
+    let applied = super::with_database(&config, async |db| Ok(migrate::run_pending(db.url()).await?)).await?;
+    if applied.is_empty() {
+        println!("The database is up to date.");
+    } else {
+        for version in &applied {
+            println!("applied {version}");
         }
-        Ok(applied) => {
-            for version in &applied {
-                println!("applied {version}");
-            }
-            println!("{} migration(s) applied.", applied.len());
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
+        println!("{} migration(s) applied.", applied.len());
     }
+    Ok(())
 }

@@ -1,8 +1,11 @@
-//! The `stagelab` command line: one module per subcommand. Exit codes: 0 success, 1 failure
-//! (database unreachable, I/O), 2 bad input (invalid files, flags or values).
+//! The `stagelab` command line: one module per subcommand, each returning a [`CliError`] that
+//! [`main`] prints and turns into the exit code: 0 success, 1 failure (database unreachable,
+//! I/O), 2 bad input (invalid files, flags or values). Commands that need the database run their
+//! body inside [`with_database`].
 
 pub mod apply;
 pub mod demo;
+pub mod error;
 pub mod import;
 pub mod keys;
 pub mod migrate;
@@ -12,10 +15,12 @@ pub mod simulate;
 pub mod stats;
 pub mod users;
 
-use crate::config::{Config, DatabaseConfig, LogFormat};
+pub use error::CliError;
+
+use crate::config::{Config, DatabaseUrl, LogFormat, DEFAULT_DATA_DIR, DEFAULT_DB_POOL_SIZE, DEFAULT_LOG};
 use crate::db::Database;
+use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -34,21 +39,27 @@ pub struct Cli {
 pub struct GlobalArgs {
     /// PostgreSQL connection URL. Unset: an embedded cluster under DATA_DIR/postgres is used.
     #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
-    pub database_url: Option<String>,
+    pub database_url: Option<DatabaseUrl>,
     /// Directory for local state (the embedded PostgreSQL cluster).
-    #[arg(long, env = "STAGELAB_DATA_DIR", default_value = "var", global = true)]
+    #[arg(long, env = "STAGELAB_DATA_DIR", default_value = DEFAULT_DATA_DIR, global = true)]
     pub data_dir: PathBuf,
     /// Log filter, e.g. `info` or `stagelab=debug,info`.
-    #[arg(long = "log", env = "STAGELAB_LOG", default_value = "info", global = true)]
+    #[arg(long = "log", env = "STAGELAB_LOG", default_value = DEFAULT_LOG, global = true)]
     pub log: String,
     /// Log format.
-    #[arg(long, env = "STAGELAB_LOG_FORMAT", value_enum, default_value = "text", global = true)]
+    #[arg(long, env = "STAGELAB_LOG_FORMAT", value_enum, default_value_t = LogFormat::default(), global = true)]
     pub log_format: LogFormat,
     /// Directory of the PostgreSQL programs (initdb, pg_ctl) for the embedded cluster.
     #[arg(long, env = "STAGELAB_PG_BIN_DIR", global = true)]
     pub pg_bin_dir: Option<PathBuf>,
     /// Database connections per process.
-    #[arg(long, env = "STAGELAB_DB_POOL_SIZE", default_value_t = 16, global = true, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    #[arg(
+        long,
+        env = "STAGELAB_DB_POOL_SIZE",
+        default_value_t = DEFAULT_DB_POOL_SIZE,
+        global = true,
+        value_parser = clap::value_parser!(u16).range(1..=1000)
+    )]
     pub db_pool_size: u16,
 }
 
@@ -78,42 +89,32 @@ pub enum Command {
     Simulate(simulate::SimulateArgs),
 }
 
-impl GlobalArgs {
-    /// The configuration these options describe (serve adds its own).
-    pub fn config(&self) -> Config {
-        let database = match &self.database_url {
-            Some(url) if !url.trim().is_empty() => DatabaseConfig::Url(url.clone()),
-            _ => DatabaseConfig::Embedded { data_dir: self.data_dir.clone(), bin_dir: self.pg_bin_dir.clone() },
-        };
-        Config {
-            database,
-            db_pool_size: self.db_pool_size as usize,
-            migrate: true,
-            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
-            workers: None,
-            log: self.log.clone(),
-            log_format: self.log_format,
-            tunables: Default::default(),
+/// Entry point of the binary: the one place where a command's outcome becomes the exit code.
+pub fn main() -> ExitCode {
+    let result = Cli::try_parse().map_err(CliError::usage).and_then(run);
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(CliError::Usage(e)) => {
+            // Help and version go to stdout, usage errors to stderr, as clap prints them.
+            let _ = e.print();
+            ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2))
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(e.code())
         }
     }
 }
 
-/// Entry point of the binary.
-pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+/// Runs the parsed command (the calculators need neither logging nor an async runtime).
+fn run(cli: Cli) -> Result<(), CliError> {
     if let Command::Stats(args) = &cli.command {
         return stats::run(args);
     }
-    crate::telemetry::init(&cli.global.log, cli.global.log_format);
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
+    let config = Config::from_cli(&cli);
+    crate::telemetry::init(&config.log, config.log_format);
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async move {
-        let config = cli.global.config();
         match cli.command {
             Command::Serve(args) => serve::run(config, args).await,
             Command::Migrate => migrate::run(config).await,
@@ -128,12 +129,16 @@ pub fn main() -> ExitCode {
     })
 }
 
-/// Connects to the database for a command, or prints why not.
-pub(crate) async fn connect(config: &Config) -> Result<Database, ExitCode> {
-    Database::connect(config).await.map_err(|e| {
-        eprintln!("error: {e}");
-        ExitCode::FAILURE
-    })
+/// Connects to the database as `config` says, runs a command's `body` with it and closes it
+/// (stopping the embedded cluster if this process was its last user) whatever `body` returned.
+pub(crate) async fn with_database<T>(
+    config: &Config,
+    body: impl AsyncFnOnce(&Database) -> Result<T, CliError>,
+) -> Result<T, CliError> {
+    let db = Database::connect(config).await?;
+    let result = body(&db).await;
+    db.close().await;
+    result
 }
 
 /// The actor written to the audit log for CLI changes: `cli:<os user>`.

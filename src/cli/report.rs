@@ -1,8 +1,9 @@
 //! `stagelab report KEY [--format text|json|csv]`: the analysis of one experiment.
 
+use super::CliError;
 use crate::config::Config;
+use anyhow::Context as _;
 use clap::{Args, ValueEnum};
-use std::process::ExitCode;
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -26,42 +27,23 @@ pub struct ReportArgs {
 }
 
 /// Runs the command.
-pub async fn run(config: Config, args: ReportArgs) -> ExitCode {
-    let db = match super::connect(&config).await {
-        Ok(db) => db,
-        Err(code) => return code,
+pub async fn run(config: Config, args: ReportArgs) -> Result<(), CliError> {
+    let computed = super::with_database(&config, async |db| {
+        let compute = async {
+            let mut conn = db.pool.get().await?;
+            anyhow::Ok(crate::analysis::compute(&mut conn, &args.key, chrono::Utc::now()).await?)
+        };
+        Ok(compute.await.context("computing the report failed")?)
+    })
+    .await?;
+    let Some(report) = computed.map(|c| c.report) else {
+        return Err(CliError::input(format!("no experiment with key {:?} (see `stagelab apply`)", args.key)));
     };
-    let result = match db.pool.get().await {
-        Ok(mut conn) => {
-            let computed = crate::analysis::compute(&mut conn, &args.key, chrono::Utc::now()).await;
-            computed.map(|c| c.map(|c| c.report)).map_err(|e| e.to_string())
-        }
-        Err(e) => Err(e.to_string()),
+    let out = match args.format {
+        Format::Text => crate::report::text::render(&report),
+        Format::Csv => crate::report::csv::render(&report),
+        Format::Json => serde_json::to_string_pretty(&report).context("cannot write the report as JSON")? + "\n",
     };
-    db.close().await;
-    match result {
-        Ok(Some(report)) => {
-            let out = match args.format {
-                Format::Text => crate::report::text::render(&report),
-                Format::Csv => crate::report::csv::render(&report),
-                Format::Json => match serde_json::to_string_pretty(&report) {
-                    Ok(s) => s + "\n",
-                    Err(e) => {
-                        eprintln!("error: cannot write the report as JSON: {e}");
-                        return ExitCode::FAILURE;
-                    }
-                },
-            };
-            print!("{out}");
-            ExitCode::SUCCESS
-        }
-        Ok(None) => {
-            eprintln!("error: no experiment with key {:?} (see `stagelab apply`)", args.key);
-            ExitCode::from(2)
-        }
-        Err(e) => {
-            eprintln!("error: computing the report failed: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    print!("{out}");
+    Ok(())
 }

@@ -1,11 +1,13 @@
 //! `stagelab serve [--bind ADDR] [--demo] [--workers N]`: the HTTP service.
 
-use crate::config::Config;
+use super::CliError;
+use crate::config::{Config, Tunables};
+use crate::db::Database;
 use crate::startup::Application;
 use actix_web::dev::ServerHandle;
+use anyhow::Context as _;
 use clap::Args;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::process::ExitCode;
 use std::time::Duration;
 use tokio::signal::unix::{signal, Signal, SignalKind};
 
@@ -19,7 +21,7 @@ const FORCED_DRAIN_TIMEOUT: Duration = Duration::from_secs(1);
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// Listen address.
-    #[arg(long, env = "STAGELAB_BIND", default_value = "127.0.0.1:8080")]
+    #[arg(long, env = "STAGELAB_BIND", default_value_t = crate::config::DEFAULT_BIND)]
     pub bind: SocketAddr,
     /// Apply `experiments/`, create a demo admin user and fill in a simulated store history.
     #[arg(long)]
@@ -33,39 +35,25 @@ pub struct ServeArgs {
     /// The demo's number of simulated customers (for tests).
     #[arg(long, hide = true)]
     pub demo_customers: Option<u64>,
+    /// Queue lengths, cache sizes and rates.
+    #[command(flatten)]
+    pub tunables: Tunables,
 }
 
 /// Runs the service until SIGINT/SIGTERM. A graceful stop: no new connections, in-flight requests
 /// finish (up to [`crate::startup::SHUTDOWN_TIMEOUT`]), exposures still queued are stored, then the
 /// embedded PostgreSQL stops if this process started it. A second signal drops in-flight requests.
-pub async fn run(mut config: Config, args: ServeArgs) -> ExitCode {
-    config.bind = args.bind;
-    config.workers = args.workers.map(usize::from);
-    config.migrate = !args.no_migrate;
-    let db = match super::connect(&config).await {
-        Ok(db) => db,
-        Err(code) => return code,
-    };
+pub async fn run(config: Config, args: ServeArgs) -> Result<(), CliError> {
+    super::with_database(&config, async |db| serve(db, &config, &args).await).await
+}
+
+async fn serve(db: &Database, config: &Config, args: &ServeArgs) -> Result<(), CliError> {
     let demo = if args.demo {
-        match super::demo::prepare(&db.pool, args.demo_customers).await {
-            Ok(demo) => Some(demo),
-            Err(e) => {
-                eprintln!("error: preparing the demo failed: {e}");
-                db.close().await;
-                return ExitCode::FAILURE;
-            }
-        }
+        Some(super::demo::prepare(&db.pool, args.demo_customers).await.context("preparing the demo failed")?)
     } else {
         None
     };
-    let app = match Application::build(&config, db.pool.clone(), db.url()).await {
-        Ok(app) => app,
-        Err(e) => {
-            eprintln!("error: {e}");
-            db.close().await;
-            return ExitCode::FAILURE;
-        }
-    };
+    let app = Application::build(config, db.pool.clone(), db.url()).await?;
     let writer = app.state().assigner.writer().clone();
     let url = format!("http://{}:{}", config.bind.ip(), app.port());
     tracing::info!(%url, "stagelab is listening");
@@ -82,16 +70,10 @@ pub async fn run(mut config: Config, args: ServeArgs) -> ExitCode {
         };
         demo.start(db.pool.clone(), format!("http://{}", SocketAddr::new(own, app.port())));
     }
-    let signals = match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
-        (Ok(term), Ok(int)) => (term, int),
-        (Err(e), _) | (_, Err(e)) => {
-            eprintln!("error: cannot handle signals: {e}");
-            db.close().await;
-            return ExitCode::FAILURE;
-        }
-    };
+    let term = signal(SignalKind::terminate()).context("cannot handle signals")?;
+    let int = signal(SignalKind::interrupt()).context("cannot handle signals")?;
     let (force, forced) = tokio::sync::oneshot::channel();
-    tokio::spawn(stop_on_signals(app.handle(), signals, force));
+    tokio::spawn(stop_on_signals(app.handle(), (term, int), force));
     // A forced stop drops the server (and with it the in-flight requests) instead of waiting.
     let (result, drain) = tokio::select! {
         result = app.run_until_stopped() => (result, DRAIN_TIMEOUT),
@@ -101,14 +83,7 @@ pub async fn run(mut config: Config, args: ServeArgs) -> ExitCode {
         tracing::error!(pending = writer.pending(), "exposures still queued at exit were not stored");
     }
     tracing::info!("shutting down");
-    db.close().await;
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: the server failed: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    Ok(result.context("the server failed")?)
 }
 
 /// The first SIGTERM or SIGINT stops the server gracefully; a second one fires `force`. A signal

@@ -2,10 +2,10 @@
 //! [--concurrency C]`: a synthetic store with known true effects that drives a running service,
 //! and a load generator.
 
-use crate::simulate::{self, Client, Options, Progress};
+use super::CliError;
+use crate::simulate::{self, Client, Options, Progress, SimError};
 use clap::Args;
 use std::io::IsTerminal;
-use std::process::ExitCode;
 
 /// Arguments of `stagelab simulate`.
 #[derive(Debug, Args)]
@@ -43,22 +43,27 @@ pub struct SimulateArgs {
     pub json: bool,
 }
 
+/// A finite number ≥ 0.
 fn non_negative(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
-        _ => Err(format!("{s:?} is not a number ≥ 0")),
+    match crate::stats::input::number(s) {
+        Ok(v) if v >= 0.0 => Ok(v),
+        Ok(v) => Err(format!("{v} is negative")),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// The caller's input (exit code 2) or the service (1).
+fn cli_error(e: SimError) -> CliError {
+    if e.is_bad_input() {
+        CliError::input(e.to_string())
+    } else {
+        CliError::from(e)
     }
 }
 
 /// Runs the simulation and prints its summary.
-pub async fn run(args: SimulateArgs) -> ExitCode {
-    let client = match Client::new(&args.url, &args.key) {
-        Ok(client) => client,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
-    };
+pub async fn run(args: SimulateArgs) -> Result<(), CliError> {
+    let client = Client::new(&args.url, &args.key).map_err(cli_error)?;
     let options = Options {
         customers: args.customers,
         days: f64::from(args.days),
@@ -74,18 +79,11 @@ pub async fn run(args: SimulateArgs) -> ExitCode {
         "simulating {} customers over {} days against {} (seed {})",
         options.customers, args.days, args.url, options.seed
     );
-    match simulate::run(&client, &options, progress).await {
-        Ok(summary) if args.json => {
-            println!("{}", serde_json::to_string(&summary).unwrap_or_default());
-            ExitCode::SUCCESS
-        }
-        Ok(summary) => {
-            print!("{summary}");
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(if e.is_bad_input() { 2 } else { 1 })
-        }
+    let summary = simulate::run(&client, &options, progress).await.map_err(cli_error)?;
+    if args.json {
+        println!("{}", serde_json::to_string(&summary)?);
+    } else {
+        print!("{summary}");
     }
+    Ok(())
 }

@@ -1,10 +1,10 @@
 //! `stagelab users create EMAIL --role admin|editor|viewer`.
 
+use super::CliError;
 use crate::config::Config;
 use crate::domain::password::{self, UserRole};
 use clap::Subcommand;
 use std::io::{BufRead, IsTerminal};
-use std::process::ExitCode;
 
 /// `stagelab users …`.
 #[derive(Debug, Subcommand)]
@@ -21,54 +21,24 @@ pub enum UsersCommand {
 }
 
 /// Runs the command.
-pub async fn run(config: Config, cmd: UsersCommand) -> ExitCode {
+pub async fn run(config: Config, cmd: UsersCommand) -> Result<(), CliError> {
     let UsersCommand::Create { email, role } = cmd;
-    let email = match password::normalize_email(&email) {
-        Ok(email) => email,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
+    let email = password::normalize_email(&email).map_err(CliError::Input)?;
+    let (password, generated) = match read_password().map_err(CliError::Input)? {
+        Some(p) => (p, false),
+        None => (password::generate(), true),
     };
-    let (password, generated) = match read_password() {
-        Ok(Some(p)) => (p, false),
-        Ok(None) => (password::generate(), true),
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let hash = match password::hash(&password) {
-        Ok(hash) => hash,
-        Err(e) => {
-            eprintln!("error: cannot hash the password: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let db = match super::connect(&config).await {
-        Ok(db) => db,
-        Err(code) => return code,
-    };
-    let result = create(&db.pool, &email, role, &hash).await;
-    db.close().await;
-    match result {
-        Ok(true) => {
-            if generated {
-                println!("Created {role} {email} with password: {password}");
-            } else {
-                println!("Created {role} {email}.");
-            }
-            ExitCode::SUCCESS
-        }
-        Ok(false) => {
-            eprintln!("error: a user with e-mail {email} already exists");
-            ExitCode::from(2)
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
+    let hash = password::hash(&password).map_err(|e| anyhow::anyhow!("cannot hash the password: {e}"))?;
+    let created = super::with_database(&config, async |db| create(&db.pool, &email, role, &hash).await).await?;
+    if !created {
+        return Err(CliError::input(format!("a user with e-mail {email} already exists")));
     }
+    if generated {
+        println!("Created {role} {email} with password: {password}");
+    } else {
+        println!("Created {role} {email}.");
+    }
+    Ok(())
 }
 
 /// The piped-in password (first line), `None` for a terminal or empty input.
@@ -88,7 +58,7 @@ fn read_password() -> Result<Option<String>, String> {
 }
 
 /// Stores the user; `false` when the e-mail is taken.
-async fn create(pool: &crate::db::Pool, email: &str, role: UserRole, hash: &str) -> anyhow::Result<bool> {
+async fn create(pool: &crate::db::Pool, email: &str, role: UserRole, hash: &str) -> Result<bool, CliError> {
     let mut conn = pool.get().await?;
     Ok(crate::users::create(&mut conn, email, role, hash, &super::cli_actor()).await?)
 }

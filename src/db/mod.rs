@@ -6,7 +6,7 @@ pub mod models;
 pub mod outage;
 pub mod schema;
 
-use crate::config::{Config, DatabaseConfig};
+use crate::config::{Config, DatabaseConfig, DatabaseUrl};
 use crate::pg::{Cluster, PgError, StartOptions};
 use diesel_async::pooled_connection::{deadpool, AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
@@ -36,7 +36,7 @@ pub enum SetupError {
 pub struct Database {
     /// The pool.
     pub pool: Pool,
-    url: String,
+    url: DatabaseUrl,
     cluster: Option<Cluster>,
 }
 
@@ -68,19 +68,19 @@ impl Database {
                     .await
                     .map_err(|e| SetupError::Connect(e.to_string()))??;
                 create_database_if_missing(&cluster.url("postgres"), EMBEDDED_DATABASE).await?;
-                (cluster.default_url(), Some(cluster))
+                (DatabaseUrl::from(cluster.default_url()), Some(cluster))
             }
         };
         if config.migrate {
-            migrate::run_pending(&url).await?;
+            migrate::run_pending(url.expose()).await?;
         }
-        let pool = build_pool(&url, config.db_pool_size)?;
+        let pool = build_pool(url.expose(), config.db_pool_size)?;
         Ok(Database { pool, url, cluster })
     }
 
-    /// The connection URL (may hold a password: never log it).
+    /// The connection URL, password included (for the driver: never log it).
     pub fn url(&self) -> &str {
-        &self.url
+        self.url.expose()
     }
 
     /// Closes the pool and lets go of the embedded cluster (stopping it if this was its last user).

@@ -34,6 +34,7 @@ pub mod dist;
 pub mod error;
 pub mod fisher;
 pub mod frequentist;
+pub mod input;
 pub mod kaplan_meier;
 pub mod log_rank;
 pub mod mean;

@@ -4,7 +4,7 @@
 use super::error::UiError;
 use super::page;
 use super::session::Session;
-use crate::stats::{self, Alpha, Mde, Proportion, Summary, Tuning};
+use crate::stats::{self, input, Alpha, Mde, Proportion, Summary, Tuning};
 use actix_web::{get, web, HttpResponse};
 use serde::{Deserialize, Serialize};
 
@@ -35,16 +35,17 @@ pub(super) struct Inputs {
     alpha: String,
 }
 
+/// A number typed in `field`, `default` when the field is empty.
 fn number(field: &str, text: &str, default: f64) -> Result<f64, String> {
-    let text = text.trim();
-    if text.is_empty() {
+    if text.trim().is_empty() {
         return Ok(default);
     }
-    text.parse::<f64>().ok().filter(|x| x.is_finite()).ok_or_else(|| format!("{field}: {text:?} is not a number"))
+    input::number(text).map_err(|e| format!("{field}: {e}"))
 }
 
+/// A count typed in `field`.
 fn count(field: &str, text: &str) -> Result<u64, String> {
-    text.trim().parse::<u64>().map_err(|_| format!("{field}: {:?} is not a whole number ≥ 0", text.trim()))
+    input::count(text).map_err(|e| format!("{field}: {e}"))
 }
 
 /// Sample size for the inputs (percentages as typed).
