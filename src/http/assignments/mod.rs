@@ -6,9 +6,8 @@ mod create;
 use crate::assign::writer::WriteError;
 use crate::assign::{AssignError, AssignRequest};
 use crate::domain::key::KeyRole;
-use crate::errors::ApiError;
+use crate::errors::{ApiError, Code};
 use crate::http::auth::ApiKey;
-use actix_web::http::StatusCode;
 use actix_web::web;
 
 /// These routes' part of the OpenAPI document.
@@ -24,7 +23,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// Back-dating (`at`) is for trusted back-fills: only an admin key may send it.
 fn check_back_dating(key: &ApiKey, requests: &[AssignRequest]) -> Result<(), ApiError> {
     if key.role != KeyRole::Admin && requests.iter().any(|r| r.at.is_some()) {
-        return Err(ApiError::forbidden(
+        return Err(ApiError::new(
+            Code::Forbidden,
             "Only an admin key may back-date an assignment with `at`; leave it out to be exposed now.",
         ));
     }
@@ -34,15 +34,15 @@ fn check_back_dating(key: &ApiKey, requests: &[AssignRequest]) -> Result<(), Api
 impl From<AssignError> for ApiError {
     fn from(e: AssignError) -> Self {
         match e {
-            AssignError::Invalid(details) => ApiError::unprocessable("The assignment request is invalid.", details),
-            AssignError::Write(WriteError::Overloaded) => ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "overloaded",
-                "Too many assignments are waiting to be stored; retry shortly.",
-            ),
+            AssignError::Invalid(details) => {
+                ApiError::new(Code::ValidationFailed, "The assignment request is invalid.").with_details(details)
+            }
+            AssignError::Write(WriteError::Overloaded) => {
+                ApiError::new(Code::Overloaded, "Too many assignments are waiting to be stored; retry shortly.")
+            }
             AssignError::Write(WriteError::Unavailable(cause)) | AssignError::Lookup(cause) => {
                 tracing::warn!(error = %cause, "assignment not stored");
-                ApiError::unavailable("The database is unavailable; nothing was stored. Retry shortly.")
+                ApiError::new(Code::Unavailable, "The database is unavailable; nothing was stored. Retry shortly.")
             }
         }
     }
