@@ -1,28 +1,40 @@
 //! The HTTP error policy.
 //!
-//! - Every error response is one JSON envelope: `{"error": {"code", "message", "details"}}`
-//!   (CONTRACT §4), with a stable snake_case `code` that clients can branch on and a curated
+//! - Every error the service answers with has a [`Code`]: one table below gives each code its HTTP
+//!   status and default message. API handlers answer with [`ApiError`] (a code, a message and
+//!   details); the UI's error pages (`crate::http::ui::error::UiError`) take their statuses from
+//!   the same table.
+//! - Every API error response is one JSON envelope: `{"error": {"code", "message", "details"}}`
+//!   (CONTRACT §4), with the code's stable snake_case name that clients can branch on and a curated
 //!   human `message`. `details` lists per-field problems (e.g. each invalid event by index).
-//! - Handlers return `Result<_, ApiError>`. Query functions return diesel's `QueryResult`; the
-//!   conversion below maps "not found" to 404, pool exhaustion and lost connections to 503 with
-//!   `Retry-After`, and everything else to 500.
-//! - A database error's text never reaches a response: it is logged once, here, with the
-//!   request's span, and the client gets a generic message.
+//! - Query functions return diesel's `QueryResult`; errors keep their cause until a handler turns
+//!   them into an answer, and [`classify`] decides what a database error means for the client:
+//!   "not found" is 404, a lost or unreachable database and a transaction conflict are 503 with
+//!   `Retry-After` (the client may retry), anything else is 500.
+//! - A cause's text never reaches a response: it is logged once, where the error is turned into
+//!   an answer (at `warn` for a transient outage, `error` for a 500), with the request's span, and
+//!   the client gets the curated message.
 //! - Outside requests (CLI, startup) errors are `anyhow` with context.
+
+mod code;
+mod json;
+
+pub use code::Code;
+pub use json::from_json_error;
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
+use diesel::result::Error as DbError;
+use diesel_async::pooled_connection::deadpool::PoolError;
 use serde::Serialize;
 use serde_json::Value;
 use std::fmt;
 
-/// An error returned to an HTTP client.
+/// An error returned to an HTTP client: its status is its code's.
 #[derive(Debug, Clone)]
 pub struct ApiError {
-    /// HTTP status.
-    pub status: StatusCode,
-    /// Stable machine-readable code.
-    pub code: &'static str,
+    /// Stable machine-readable code (and so the HTTP status).
+    pub code: Code,
     /// Human sentence.
     pub message: String,
     /// Per-item problems.
@@ -53,9 +65,14 @@ pub struct Body<'a> {
 }
 
 impl ApiError {
-    /// An error with a status, code and message.
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError { status, code, message: message.into(), details: Vec::new() }
+    /// An error with a code and a message that says what is wrong with this request.
+    pub fn new(code: Code, message: impl Into<String>) -> ApiError {
+        ApiError { code, message: message.into(), details: Vec::new() }
+    }
+
+    /// An error with the code's default message.
+    pub fn of(code: Code) -> ApiError {
+        ApiError::new(code, code.message())
     }
 
     /// Adds per-item details.
@@ -64,96 +81,95 @@ impl ApiError {
         self
     }
 
-    /// 400: the request cannot be read.
-    pub fn bad_request(code: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::BAD_REQUEST, code, message)
-    }
-
-    /// 401: no valid credentials.
-    pub fn unauthorized(message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
-    }
-
-    /// 403: valid credentials that may not do this.
-    pub fn forbidden(message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
-    }
-
-    /// 404.
-    pub fn not_found(message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::NOT_FOUND, "not_found", message)
-    }
-
-    /// 422: well-formed but invalid.
-    pub fn unprocessable(message: impl Into<String>, details: Vec<Value>) -> ApiError {
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", message).with_details(details)
-    }
-
-    /// 503: try again later.
-    pub fn unavailable(message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
-    }
-
     /// 500, with the cause logged (not sent).
     pub fn internal(cause: impl fmt::Display) -> ApiError {
         tracing::error!(error = %cause, "internal error");
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "Something went wrong on our side; it has been logged.",
-        )
+        ApiError::of(Code::Internal)
+    }
+
+    /// The HTTP status (the code's).
+    pub fn status(&self) -> StatusCode {
+        self.code.status()
     }
 }
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} ({}): {}", self.status.as_u16(), self.code, self.message)
+        write!(f, "{} ({}): {}", self.status().as_u16(), self.code, self.message)
     }
 }
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
-        self.status
+        self.status()
     }
 
     fn error_response(&self) -> HttpResponse {
-        let mut response = HttpResponse::build(self.status);
-        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+        let mut response = HttpResponse::build(self.status());
+        if self.status() == StatusCode::SERVICE_UNAVAILABLE {
             response.insert_header((header::RETRY_AFTER, "1"));
         }
-        response.json(Envelope { error: Body { code: self.code, message: &self.message, details: &self.details } })
+        let body = Body { code: self.code.as_str(), message: &self.message, details: &self.details };
+        response.json(Envelope { error: body })
     }
 }
 
-impl From<diesel::result::Error> for ApiError {
-    fn from(e: diesel::result::Error) -> Self {
-        use diesel::result::Error;
-        match e {
-            Error::NotFound => ApiError::not_found("Not found."),
-            Error::DatabaseError(diesel::result::DatabaseErrorKind::SerializationFailure, _) => {
+/// What a database error means for the client: [`Code::NotFound`] for a missing row,
+/// [`Code::Unavailable`] when retrying can succeed (the database is out of reach, or the
+/// transaction lost a conflict), else [`Code::Internal`]. For callers that carry database errors
+/// of their own and must answer for them.
+pub fn classify(e: &DbError) -> Code {
+    match e {
+        DbError::NotFound => Code::NotFound,
+        _ if is_conflict(e) || is_outage(e) => Code::Unavailable,
+        _ => Code::Internal,
+    }
+}
+
+/// What failing to get a pooled connection means: [`Code::Unavailable`] when the database cannot
+/// be reached in time (or the pool is closing), [`Code::Internal`] for a misconfigured pool.
+pub fn classify_pool(e: &PoolError) -> Code {
+    match e {
+        PoolError::Timeout(_) | PoolError::Backend(_) | PoolError::Closed => Code::Unavailable,
+        PoolError::NoRuntimeSpecified | PoolError::PostCreateHook(_) => Code::Internal,
+    }
+}
+
+use crate::db::outage::{is_conflict, is_outage};
+
+impl From<DbError> for ApiError {
+    fn from(e: DbError) -> Self {
+        match classify(&e) {
+            Code::NotFound => ApiError::new(Code::NotFound, "Not found."),
+            Code::Unavailable if is_conflict(&e) => {
                 tracing::warn!(error = %e, "transaction conflict");
-                ApiError::unavailable("A concurrent change conflicted; nothing was stored. Retry the request.")
+                ApiError::new(
+                    Code::Unavailable,
+                    "A concurrent change conflicted; nothing was stored. Retry the request.",
+                )
             }
-            Error::DatabaseError(diesel::result::DatabaseErrorKind::Unknown, ref info)
-                if info.message().contains("deadlock detected") =>
-            {
-                tracing::warn!(error = %e, "deadlock");
-                ApiError::unavailable("A concurrent change conflicted; nothing was stored. Retry the request.")
-            }
-            Error::DatabaseError(diesel::result::DatabaseErrorKind::ClosedConnection, _) => {
-                tracing::warn!(error = %e, "database connection lost");
-                ApiError::unavailable("The database is unavailable; try again shortly.")
-            }
-            Error::DatabaseError(_, ref info) if out_of_reach(info.message()) => {
+            Code::Unavailable => {
                 tracing::warn!(error = %e, "database unavailable");
-                ApiError::unavailable("The database is unavailable; try again shortly.")
+                ApiError::of(Code::Unavailable)
             }
-            other => ApiError::internal(other),
+            _ => ApiError::internal(with_causes(&e)),
         }
     }
 }
 
-pub use crate::db::outage::out_of_reach;
+pub use crate::telemetry::with_causes;
+
+impl From<PoolError> for ApiError {
+    fn from(e: PoolError) -> Self {
+        match classify_pool(&e) {
+            Code::Unavailable => {
+                tracing::warn!(error = %e, "no database connection");
+                ApiError::of(Code::Unavailable)
+            }
+            _ => ApiError::internal(e),
+        }
+    }
+}
 
 impl From<crate::analysis::ReportError> for ApiError {
     fn from(e: crate::analysis::ReportError) -> Self {
@@ -165,30 +181,67 @@ impl From<crate::analysis::ReportError> for ApiError {
     }
 }
 
-impl From<diesel_async::pooled_connection::deadpool::PoolError> for ApiError {
-    fn from(e: diesel_async::pooled_connection::deadpool::PoolError) -> Self {
-        tracing::warn!(error = %e, "no database connection");
-        ApiError::unavailable("The database is unavailable; try again shortly.")
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use diesel::result::DatabaseErrorInformation;
+    use diesel::result::DatabaseErrorKind;
 
-/// Turns actix's extractor errors (bad JSON, wrong content type, body too large, bad path or
-/// query) into the envelope.
-pub fn from_json_error(err: actix_web::error::JsonPayloadError) -> ApiError {
-    use actix_web::error::JsonPayloadError as E;
-    match &err {
-        E::OverflowKnownLength { .. } | E::Overflow { .. } => {
-            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "The request body is too large.")
+    struct Info(&'static str);
+
+    impl DatabaseErrorInformation for Info {
+        fn message(&self) -> &str {
+            self.0
         }
-        E::ContentType => ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "Send the body as JSON with Content-Type: application/json.",
-        ),
-        E::Deserialize(e) if e.is_data() => {
-            ApiError::unprocessable(format!("The JSON does not have the expected shape: {e}"), vec![])
+        fn details(&self) -> Option<&str> {
+            None
         }
-        E::Deserialize(e) => ApiError::bad_request("invalid_json", format!("The body is not valid JSON: {e}")),
-        _ => ApiError::bad_request("invalid_body", format!("The body could not be read: {err}")),
+        fn hint(&self) -> Option<&str> {
+            None
+        }
+        fn table_name(&self) -> Option<&str> {
+            None
+        }
+        fn column_name(&self) -> Option<&str> {
+            None
+        }
+        fn constraint_name(&self) -> Option<&str> {
+            None
+        }
+        fn statement_position(&self) -> Option<i32> {
+            None
+        }
+    }
+
+    fn db(kind: DatabaseErrorKind, message: &'static str) -> DbError {
+        DbError::DatabaseError(kind, Box::new(Info(message)))
+    }
+
+    #[test]
+    fn database_errors_are_classified() {
+        use DatabaseErrorKind as K;
+        assert_eq!(classify(&DbError::NotFound), Code::NotFound);
+        assert_eq!(classify(&db(K::SerializationFailure, "could not serialize access")), Code::Unavailable);
+        assert_eq!(classify(&db(K::Unknown, "deadlock detected")), Code::Unavailable);
+        assert_eq!(classify(&db(K::ClosedConnection, "server closed the connection")), Code::Unavailable);
+        assert_eq!(classify(&db(K::Unknown, "FATAL: the database system is shutting down")), Code::Unavailable);
+        assert_eq!(classify(&db(K::UniqueViolation, "duplicate key value")), Code::Internal);
+        assert_eq!(classify(&DbError::DeserializationError("unknown key role".into())), Code::Internal);
+        let timeout = PoolError::Timeout(deadpool::managed::TimeoutType::Wait);
+        assert_eq!(classify_pool(&timeout), Code::Unavailable);
+        assert_eq!(classify_pool(&PoolError::NoRuntimeSpecified), Code::Internal);
+    }
+
+    #[test]
+    fn conflicts_and_outages_answer_503_with_retry_after() {
+        let conflict = ApiError::from(db(DatabaseErrorKind::SerializationFailure, "could not serialize access"));
+        assert_eq!((conflict.status().as_u16(), conflict.code.as_str()), (503, "unavailable"));
+        assert!(conflict.message.contains("conflicted"));
+        let response = conflict.error_response();
+        assert_eq!(response.headers().get(header::RETRY_AFTER).unwrap(), "1");
+        let bug = ApiError::from(db(DatabaseErrorKind::UniqueViolation, "duplicate key value"));
+        assert_eq!((bug.status().as_u16(), bug.code.as_str()), (500, "internal"));
+        assert!(!bug.message.contains("duplicate"), "the cause is logged, not sent");
+        assert!(bug.error_response().headers().get(header::RETRY_AFTER).is_none());
     }
 }

@@ -164,8 +164,7 @@ impl Snapshot {
         }
         let mut by_prefix: HashMap<String, Vec<(String, KeyInfo)>> = HashMap::new();
         for (hash, k) in keys.into_iter().filter(|(_, k)| k.revoked_at.is_none()) {
-            let Ok(role) = k.role.parse() else { continue };
-            by_prefix.entry(k.prefix).or_default().push((hash, KeyInfo { id: k.id, name: k.name, role }));
+            by_prefix.entry(k.prefix).or_default().push((hash, KeyInfo { id: k.id, name: k.name, role: k.role }));
         }
         let keys = by_prefix;
         Snapshot { by_id, by_stage, layer_of, lifecycle, keys, loaded_at: Instant::now() }

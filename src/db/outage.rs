@@ -3,12 +3,25 @@
 
 use diesel::result::{DatabaseErrorKind as Kind, Error};
 
-/// Whether the error means the server is out of reach for now (shutting down, starting, the
-/// connection lost mid-query) or the transaction lost a race (serialization failure, deadlock).
+/// Whether a retry can succeed: the server is out of reach for now or the transaction lost a race.
+pub fn is_retryable(e: &Error) -> bool {
+    is_conflict(e) || is_outage(e)
+}
+
+/// A serialisation failure or deadlock: the transaction was rolled back and may be retried.
+pub fn is_conflict(e: &Error) -> bool {
+    match e {
+        Error::DatabaseError(Kind::SerializationFailure, _) => true,
+        Error::DatabaseError(Kind::Unknown, info) => info.message().contains("deadlock detected"),
+        _ => false,
+    }
+}
+
+/// The connection was lost or the server is out of reach for now (shutting down, starting).
 pub fn is_outage(e: &Error) -> bool {
     match e {
-        Error::DatabaseError(Kind::SerializationFailure | Kind::ClosedConnection, _) => true,
-        Error::DatabaseError(_, info) => info.message().contains("deadlock detected") || out_of_reach(info.message()),
+        Error::DatabaseError(Kind::ClosedConnection, _) => true,
+        Error::DatabaseError(_, info) => out_of_reach(info.message()),
         _ => false,
     }
 }

@@ -1,52 +1,22 @@
 //! An experiment's definition: what `experiments/*.toml`, the database and the API all describe.
 
+use super::named::named;
 use super::targeting::Rule;
 use serde::{Deserialize, Serialize};
-use std::fmt;
-use std::str::FromStr;
 
-/// Where an experiment is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    /// Defined, not yet assigning.
-    Draft,
-    /// Assigning customers.
-    Running,
-    /// Temporarily not assigning new customers (existing assignments stay).
-    Paused,
-    /// Finished for good.
-    Stopped,
-}
-
-impl Status {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Draft => "draft",
-            Status::Running => "running",
-            Status::Paused => "paused",
-            Status::Stopped => "stopped",
-        }
-    }
-}
-
-impl fmt::Display for Status {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Status {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "draft" => Ok(Status::Draft),
-            "running" => Ok(Status::Running),
-            "paused" => Ok(Status::Paused),
-            "stopped" => Ok(Status::Stopped),
-            other => Err(format!("unknown status {other:?} (draft, running, paused or stopped)")),
-        }
+named! {
+    /// Where an experiment is in its life.
+    #[derive(Serialize, Deserialize, utoipa::ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Status ("status") {
+        /// Defined, not yet assigning.
+        Draft,
+        /// Assigning customers.
+        Running,
+        /// Temporarily not assigning new customers (existing assignments stay).
+        Paused,
+        /// Finished for good.
+        Stopped,
     }
 }
 

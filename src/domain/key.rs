@@ -3,45 +3,19 @@
 //! A token is high-entropy (256 random bits), so a fast digest is the right hash: it can be checked
 //! on every storefront request, unlike a password hash, and cannot be brute-forced.
 
+use super::named::named;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use std::fmt;
-use std::str::FromStr;
 
-/// What a key may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "snake_case")]
-pub enum KeyRole {
-    /// Assignments and events only.
-    Storefront,
-    /// Everything, including the management API.
-    Admin,
-}
-
-impl KeyRole {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            KeyRole::Storefront => "storefront",
-            KeyRole::Admin => "admin",
-        }
-    }
-}
-
-impl fmt::Display for KeyRole {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for KeyRole {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "storefront" => Ok(KeyRole::Storefront),
-            "admin" => Ok(KeyRole::Admin),
-            other => Err(format!("unknown key role {other:?} (storefront or admin)")),
-        }
+named! {
+    /// What a key may do.
+    #[derive(serde::Serialize, serde::Deserialize, clap::ValueEnum)]
+    #[serde(rename_all = "snake_case")]
+    pub enum KeyRole ("key role") {
+        /// Assignments and events only.
+        Storefront,
+        /// Everything, including the management API.
+        Admin,
     }
 }
 

@@ -4,6 +4,7 @@
 pub mod experiment;
 pub mod key;
 pub mod lifecycle;
+pub mod named;
 pub mod password;
 pub mod session;
 pub mod targeting;

@@ -1,52 +1,24 @@
 //! UI user passwords and roles: argon2id hashes in PHC string form.
 
+use super::named::named;
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use rand::Rng;
-use std::fmt;
-use std::str::FromStr;
 
 /// Shortest password accepted.
 pub const MIN_LENGTH: usize = 10;
 
-/// A UI user's role.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "snake_case")]
-pub enum UserRole {
-    /// Everything: users, keys, experiments.
-    Admin,
-    /// Experiments.
-    Editor,
-    /// Read only.
-    Viewer,
-}
-
-impl UserRole {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            UserRole::Admin => "admin",
-            UserRole::Editor => "editor",
-            UserRole::Viewer => "viewer",
-        }
-    }
-}
-
-impl fmt::Display for UserRole {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for UserRole {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "admin" => Ok(UserRole::Admin),
-            "editor" => Ok(UserRole::Editor),
-            "viewer" => Ok(UserRole::Viewer),
-            other => Err(format!("unknown user role {other:?} (admin, editor or viewer)")),
-        }
+named! {
+    /// A UI user's role.
+    #[derive(serde::Serialize, serde::Deserialize, clap::ValueEnum)]
+    #[serde(rename_all = "snake_case")]
+    pub enum UserRole ("user role") {
+        /// Everything: users, keys, experiments.
+        Admin,
+        /// Experiments.
+        Editor,
+        /// Read only.
+        Viewer,
     }
 }
 

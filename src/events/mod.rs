@@ -6,6 +6,7 @@ mod validate;
 
 pub use validate::{validate_batch, Problem};
 
+use crate::domain::named::named;
 use chrono::{DateTime, Utc};
 
 /// Most events in one batch.
@@ -15,35 +16,15 @@ pub const MAX_FUTURE_SECONDS: i64 = 5 * 60;
 /// Events older than this when received are accepted but flagged `is_late`.
 pub const RETENTION_DAYS: i64 = 730;
 
-/// What happened.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum EventType {
-    /// The customer entered a stage.
-    Stage,
-    /// The customer bought something.
-    Purchase,
-    /// The customer referred someone.
-    Referral,
-}
-
-impl EventType {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EventType::Stage => "stage",
-            EventType::Purchase => "purchase",
-            EventType::Referral => "referral",
-        }
-    }
-
-    /// Parses the stored name.
-    pub fn parse(s: &str) -> Option<EventType> {
-        match s {
-            "stage" => Some(EventType::Stage),
-            "purchase" => Some(EventType::Purchase),
-            "referral" => Some(EventType::Referral),
-            _ => None,
-        }
+named! {
+    /// What happened.
+    pub enum EventType ("type") {
+        /// The customer entered a stage.
+        Stage,
+        /// The customer bought something.
+        Purchase,
+        /// The customer referred someone.
+        Referral,
     }
 }
 

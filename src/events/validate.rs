@@ -65,10 +65,9 @@ impl Checker<'_> {
                 self.problem("type", "missing", "`type` is required: stage, purchase or referral");
                 None
             }
-            Some(Value::String(t)) => EventType::parse(t).or_else(|| {
-                self.problem("type", "invalid_type", format!("unknown type {t:?} (stage, purchase or referral)"));
-                None
-            }),
+            Some(Value::String(t)) => {
+                t.parse::<EventType>().map_err(|e| self.problem("type", "invalid_type", e.to_string())).ok()
+            }
             Some(_) => {
                 self.problem("type", "wrong_kind", "`type` must be a string");
                 None

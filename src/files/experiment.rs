@@ -129,7 +129,7 @@ pub fn parse(path: &Path, text: &str, lifecycle: Option<&Lifecycle>) -> Result<(
     let stats = check_stats(&mut p, raw.stats.as_ref());
     let simulation = check_simulation(&mut p, raw.simulation.as_ref(), &variants);
     let overrides = check_overrides(&mut p, raw.overrides.as_ref(), &variants);
-    let status = raw.status.get_ref().parse::<Status>().map_err(|e| p.at(raw.status.span().start, e)).ok();
+    let status = raw.status.get_ref().parse::<Status>().map_err(|e| p.at(raw.status.span().start, e.to_string())).ok();
 
     if !p.list.is_empty() {
         return Err(p.list);

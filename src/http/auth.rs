@@ -5,7 +5,7 @@
 
 use crate::db::models::api_keys;
 use crate::domain::key::{self, KeyRole};
-use crate::errors::ApiError;
+use crate::errors::{ApiError, Code};
 use crate::state::AppState;
 use actix_web::{dev::Payload, http::header, web, FromRequest, HttpMessage, HttpRequest};
 use std::future::Future;
@@ -54,14 +54,13 @@ fn authenticate(req: &HttpRequest) -> Pin<Box<dyn Future<Output = Result<ApiKey,
         if let Some(known) = state.cache.snapshot().key(&token) {
             return Ok(ApiKey { id: known.id, name: known.name.clone(), role: known.role });
         }
-        let invalid = || ApiError::unauthorized("The API key is not valid (unknown or revoked).");
+        let invalid = || ApiError::new(Code::Unauthorized, "The API key is not valid (unknown or revoked).");
         if key::prefix(&token).is_none() || !state.key_misses.allow() {
             return Err(invalid());
         }
         let mut conn = state.pool.get().await?;
         let found = api_keys::find_active(&mut conn, &token).await?.ok_or_else(invalid)?;
-        let role = found.role.parse::<KeyRole>().map_err(ApiError::internal)?;
-        Ok(ApiKey { id: found.id, name: found.name, role })
+        Ok(ApiKey { id: found.id, name: found.name, role: found.role })
     })
 }
 
@@ -74,7 +73,8 @@ impl FromRequest for AdminKey {
         Box::pin(async move {
             let key = key.await?;
             if key.role != KeyRole::Admin {
-                return Err(ApiError::forbidden(
+                return Err(ApiError::new(
+                    Code::Forbidden,
                     "This endpoint needs an admin key; a storefront key may only send assignments and events.",
                 ));
             }
@@ -88,14 +88,16 @@ fn bearer_token(req: &HttpRequest) -> Result<String, ApiError> {
     let value = req
         .headers()
         .get(header::AUTHORIZATION)
-        .ok_or_else(|| ApiError::unauthorized("Send an API key as `Authorization: Bearer <token>`."))?;
-    let value = value.to_str().map_err(|_| ApiError::unauthorized("The Authorization header is not readable text."))?;
+        .ok_or_else(|| ApiError::new(Code::Unauthorized, "Send an API key as `Authorization: Bearer <token>`."))?;
+    let value = value
+        .to_str()
+        .map_err(|_| ApiError::new(Code::Unauthorized, "The Authorization header is not readable text."))?;
     match value.split_once(' ') {
         Some((scheme, token))
             if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() && token.len() <= 200 =>
         {
             Ok(token.trim().to_string())
         }
-        _ => Err(ApiError::unauthorized("The Authorization header must be `Bearer <token>`.")),
+        _ => Err(ApiError::new(Code::Unauthorized, "The Authorization header must be `Bearer <token>`.")),
     }
 }

@@ -8,7 +8,7 @@
 //! framing. Swagger UI styles elements through the CSSOM, which the policy allows; the browser test
 //! (`tests/browser/ui.mjs`) fails on any violation.
 
-use crate::errors::ApiError;
+use crate::errors::{ApiError, Code};
 use actix_web::http::header;
 use actix_web::{get, web, HttpResponse, HttpResponseBuilder};
 
@@ -71,7 +71,7 @@ async fn asset(path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let (_, content_type, bytes) = ASSETS
         .iter()
         .find(|(name, _, _)| *name == path.as_str())
-        .ok_or_else(|| ApiError::not_found(format!("No asset {:?}.", path.as_str())))?;
+        .ok_or_else(|| ApiError::new(Code::NotFound, format!("No asset {:?}.", path.as_str())))?;
     Ok(with_headers(HttpResponse::Ok())
         .insert_header((header::CONTENT_TYPE, *content_type))
         .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))

@@ -1,6 +1,6 @@
 //! `GET /healthz` (the process is up) and `GET /readyz` (the database answers).
 
-use crate::errors::ApiError;
+use crate::errors::{ApiError, Code};
 use crate::state::AppState;
 use actix_web::{get, web, HttpResponse};
 use diesel_async::RunQueryDsl;
@@ -50,7 +50,9 @@ async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     };
     match tokio::time::timeout(Duration::from_secs(3), check).await {
         Ok(Ok(())) => Ok(HttpResponse::Ok().json(Health { status: "ready", database: Some("ok") })),
-        Ok(Err(e)) => Err(ApiError::unavailable(format!("Not ready: the database does not answer ({}).", e.message))),
-        Err(_) => Err(ApiError::unavailable("Not ready: the database did not answer within 3 s.")),
+        Ok(Err(e)) => {
+            Err(ApiError::new(Code::Unavailable, format!("Not ready: the database does not answer ({}).", e.message)))
+        }
+        Err(_) => Err(ApiError::new(Code::Unavailable, "Not ready: the database did not answer within 3 s.")),
     }
 }

@@ -11,9 +11,10 @@ pub mod lifecycle;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;
+pub mod path;
 pub mod ui;
 
-use crate::errors::{self, ApiError};
+use crate::errors::{self, ApiError, Code};
 use actix_web::web;
 
 /// Largest JSON body accepted (event batches are the biggest legitimate bodies).
@@ -25,13 +26,10 @@ pub const MAX_FORM_BYTES: usize = 256 * 1024;
 /// Registers every route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(json_config())
-        .app_data(
-            web::PathConfig::default()
-                .error_handler(|err, _| ApiError::bad_request("invalid_path", err.to_string()).into()),
-        )
+        .app_data(web::PathConfig::default().error_handler(path_error))
         .app_data(
             web::QueryConfig::default()
-                .error_handler(|err, _| ApiError::bad_request("invalid_query", err.to_string()).into()),
+                .error_handler(|err, _| ApiError::new(Code::InvalidQuery, err.to_string()).into()),
         )
         .app_data(
             web::FormConfig::default()
@@ -56,7 +54,18 @@ pub fn json_config() -> web::JsonConfig {
     web::JsonConfig::default().limit(MAX_JSON_BYTES).error_handler(|err, _| errors::from_json_error(err).into())
 }
 
+/// The answer for a path parameter that does not parse (e.g. a non-numeric `{id}`): the envelope
+/// (400 `invalid_path`) on the API, the HTML "not found" page (404) on the UI, whose paths are
+/// links rather than an interface to program against.
+fn path_error(err: actix_web::error::PathError, req: &actix_web::HttpRequest) -> actix_web::Error {
+    if req.path().starts_with("/api/") {
+        ApiError::new(Code::InvalidPath, err.to_string()).into()
+    } else {
+        ui::error::UiError::NotFound(format!("There is no such page: {err}.")).into()
+    }
+}
+
 /// The answer for a route that does not exist.
 pub async fn not_found(req: actix_web::HttpRequest) -> Result<actix_web::HttpResponse, ApiError> {
-    Err(ApiError::not_found(format!("No route for {} {}.", req.method(), req.path())))
+    Err(ApiError::new(Code::NotFound, format!("No route for {} {}.", req.method(), req.path())))
 }

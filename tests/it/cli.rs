@@ -92,7 +92,7 @@ async fn users_create_hashes_a_given_or_generated_password() {
     assert!(!stdout(&given).contains("a long enough secret"));
     let mut conn = db.conn().await;
     let ana = users::find_by_email(&mut conn, "ana@shop.jp").await.unwrap().unwrap();
-    assert_eq!(ana.role, "editor");
+    assert_eq!(ana.role.as_str(), "editor");
     assert!(ana.password_hash.starts_with("$argon2id$"));
     assert!(stagelab::domain::password::verify("a long enough secret", &ana.password_hash));
 

@@ -93,7 +93,8 @@ impl ConfigCache {
 
     async fn reload_logged(&self, pool: &Pool) {
         if let Err(e) = self.reload(pool).await {
-            tracing::warn!(error = %e, "reloading experiment definitions failed; keeping the previous ones");
+            let error = crate::telemetry::with_causes(&e);
+            tracing::warn!(%error, "reloading experiment definitions failed; keeping the previous ones");
         }
     }
 }

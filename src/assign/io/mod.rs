@@ -21,28 +21,30 @@ pub enum StoreError {
     #[error("the assignment {0} stopped")]
     Stopped(&'static str),
     /// No database connection could be had.
-    #[error("no database connection: {0}")]
-    Pool(Arc<PoolError>),
+    #[error("no database connection")]
+    Pool(#[source] Arc<PoolError>),
     /// The statement failed; nothing of the batch was stored.
-    #[error("the database failed: {0}")]
-    Query(Arc<diesel::result::Error>),
+    #[error("the database failed")]
+    Query(#[source] Arc<diesel::result::Error>),
 }
 
 impl StoreError {
     /// Whether a retry can succeed (503): anything but a failed statement that is not an outage.
     pub fn is_transient(&self) -> bool {
         match self {
-            StoreError::Query(e) => crate::db::outage::is_outage(e),
+            StoreError::Query(e) => crate::db::outage::is_retryable(e),
             StoreError::Overloaded | StoreError::Stopped(_) | StoreError::Pool(_) => true,
         }
     }
 
-    /// Logs a batch's failure once: an outage as a warning, anything else as an error.
+    /// Logs a batch's failure once, with its causes: an outage as a warning, anything else as an
+    /// error.
     pub fn log(&self, what: &str, calls: usize) {
+        let error = crate::telemetry::with_causes(self);
         if self.is_transient() {
-            tracing::warn!(error = %self, calls, "{what}");
+            tracing::warn!(%error, calls, "{what}");
         } else {
-            tracing::error!(error = %self, calls, "{what}");
+            tracing::error!(%error, calls, "{what}");
         }
     }
 }

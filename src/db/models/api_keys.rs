@@ -1,6 +1,7 @@
 //! `api_keys`: storefront and admin keys, stored as SHA-256 digests.
 
 use crate::db::schema::api_keys;
+use crate::domain::key::KeyRole;
 use chrono::{DateTime, Utc};
 use diesel::{ExpressionMethods, QueryDsl, QueryResult, Queryable, Selectable, SelectableHelper};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -11,7 +12,8 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 pub struct NewApiKey<'a> {
     /// Label.
     pub name: &'a str,
-    /// `storefront` or `admin`.
+    /// `storefront` or `admin` ([`KeyRole::as_str`]; text, so that callers outside the crate,
+    /// such as the test support, build it as they always have; the column's CHECK refuses others).
     pub role: &'a str,
     /// First characters of the token.
     pub prefix: &'a str,
@@ -27,8 +29,8 @@ pub struct ApiKey {
     pub id: i64,
     /// Label.
     pub name: String,
-    /// Role.
-    pub role: String,
+    /// Role (a stored text that is not a role fails the load).
+    pub role: KeyRole,
     /// First characters of the token.
     pub prefix: String,
     /// When created.

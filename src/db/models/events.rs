@@ -200,7 +200,7 @@ async fn stored(conn: &mut AsyncPgConnection, ids: &[&str]) -> QueryResult<HashM
 /// What all stored events of these customers prove, read from `events`.
 async fn from_events(conn: &mut AsyncPgConnection, ids: &[&str]) -> QueryResult<HashMap<String, Evidence>> {
     use crate::db::schema::events;
-    type Row = (String, String, String, String, Option<String>, Option<String>, DateTime<Utc>);
+    type Row = (String, String, String, EventType, Option<String>, Option<String>, DateTime<Utc>);
     let rows: Vec<Row> = events::table
         .filter(events::customer_id.eq_any(ids))
         .select((
@@ -217,15 +217,14 @@ async fn from_events(conn: &mut AsyncPgConnection, ids: &[&str]) -> QueryResult<
     let mut out: HashMap<String, Evidence> = HashMap::new();
     for (customer, source, id, kind, stage, order, at) in rows {
         let evidence = out.entry(customer).or_default();
-        match EventType::parse(&kind) {
-            Some(EventType::Stage) => {
+        match kind {
+            EventType::Stage => {
                 if let Some(stage) = stage {
                     evidence.add_stage(&stage, at);
                 }
             }
-            Some(EventType::Purchase) => evidence.add_purchase(&order_key(&source, &id, order.as_deref()), at),
-            Some(EventType::Referral) => evidence.add_referral(at),
-            None => {}
+            EventType::Purchase => evidence.add_purchase(&order_key(&source, &id, order.as_deref()), at),
+            EventType::Referral => evidence.add_referral(at),
         }
     }
     Ok(out)

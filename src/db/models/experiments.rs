@@ -60,7 +60,7 @@ struct ExperimentRow {
     metrics: Value,
     stats: Value,
     simulation: Option<Value>,
-    status: String,
+    status: Status,
     salt: String,
     managed_by: String,
     source_file: Option<String>,
@@ -143,7 +143,6 @@ fn to_stored(
     };
     let metrics: MetricsDef = serde_json::from_value(row.metrics).map_err(|e| bad_json("metrics", e))?;
     let stats: StatsOptions = serde_json::from_value(row.stats).map_err(|e| bad_json("stats options", e))?;
-    let status: Status = row.status.parse().map_err(|e| bad_json("status", e))?;
     let overrides = serde_json::from_value(row.overrides).map_err(|e| bad_json("overrides", e))?;
     let def = ExperimentDef {
         key: row.key,
@@ -160,7 +159,7 @@ fn to_stored(
         stats,
         simulation: row.simulation,
         overrides,
-        status,
+        status: row.status,
     };
     Ok(StoredExperiment {
         id: row.id,
@@ -255,7 +254,7 @@ type Fields<'a> = (
     diesel::dsl::Eq<experiments::metrics, Value>,
     diesel::dsl::Eq<experiments::stats, Value>,
     diesel::dsl::Eq<experiments::simulation, Option<Value>>,
-    diesel::dsl::Eq<experiments::status, &'static str>,
+    diesel::dsl::Eq<experiments::status, Status>,
     diesel::dsl::Eq<experiments::overrides, Value>,
 );
 
@@ -272,7 +271,7 @@ fn fields(def: &ExperimentDef) -> Fields<'_> {
         experiments::metrics.eq(json(&def.metrics)),
         experiments::stats.eq(json(&def.stats)),
         experiments::simulation.eq(def.simulation.clone()),
-        experiments::status.eq(def.status.as_str()),
+        experiments::status.eq(def.status),
         experiments::overrides.eq(json(&def.overrides)),
     )
 }

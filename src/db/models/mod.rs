@@ -3,6 +3,7 @@
 pub mod api_keys;
 pub mod audit;
 pub mod customers;
+mod enums;
 pub mod events;
 pub mod experiments;
 pub mod exposures;

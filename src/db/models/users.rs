@@ -1,6 +1,7 @@
 //! `users`: admin UI users with argon2 password hashes.
 
 use crate::db::schema::users;
+use crate::domain::password::UserRole;
 use chrono::{DateTime, Utc};
 use diesel::{ExpressionMethods, OptionalExtension, QueryDsl, QueryResult, Queryable, Selectable, SelectableHelper};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -13,7 +14,7 @@ pub struct NewUser<'a> {
     pub email: &'a str,
     /// argon2 PHC string.
     pub password_hash: &'a str,
-    /// `admin`, `editor` or `viewer`.
+    /// `admin`, `editor` or `viewer` ([`UserRole::as_str`]; text, as for `NewApiKey::role`).
     pub role: &'a str,
 }
 
@@ -27,8 +28,8 @@ pub struct User {
     pub email: String,
     /// argon2 PHC string.
     pub password_hash: String,
-    /// Role.
-    pub role: String,
+    /// Role (a stored text that is not a role fails the load).
+    pub role: UserRole,
     /// When created.
     pub created_at: DateTime<Utc>,
     /// When disabled.

@@ -1,10 +1,9 @@
 //! `POST /api/v1/assignments/batch`: up to 1,000 customers at once (e-mail and push pipelines).
 
 use crate::assign::{AssignRequest, AssignResponse, MAX_BATCH};
-use crate::errors::ApiError;
+use crate::errors::{ApiError, Code};
 use crate::http::auth::ApiKey;
 use crate::state::AppState;
-use actix_web::http::StatusCode;
 use actix_web::{post, web, HttpResponse};
 use serde::{Deserialize, Serialize};
 
@@ -46,14 +45,11 @@ pub(super) async fn batch(
 ) -> Result<HttpResponse, ApiError> {
     let customers = body.into_inner().customers;
     if customers.is_empty() {
-        return Err(ApiError::unprocessable("`customers` must list at least one customer.", vec![]));
+        return Err(ApiError::new(Code::ValidationFailed, "`customers` must list at least one customer."));
     }
     if customers.len() > MAX_BATCH {
-        return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "batch_too_large",
-            format!("At most {MAX_BATCH} customers per batch; got {}.", customers.len()),
-        ));
+        let message = format!("At most {MAX_BATCH} customers per batch; got {}.", customers.len());
+        return Err(ApiError::new(Code::BatchTooLarge, message));
     }
     super::check_back_dating(&key, &customers)?;
     let results = state.assigner.assign(customers).await?;

@@ -5,9 +5,8 @@ mod create;
 
 use crate::assign::{AssignError, AssignRequest, StoreError};
 use crate::domain::key::KeyRole;
-use crate::errors::ApiError;
+use crate::errors::{ApiError, Code};
 use crate::http::auth::ApiKey;
-use actix_web::http::StatusCode;
 use actix_web::web;
 
 /// These routes' part of the OpenAPI document.
@@ -23,7 +22,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// Back-dating (`at`) is for trusted back-fills: only an admin key may send it.
 fn check_back_dating(key: &ApiKey, requests: &[AssignRequest]) -> Result<(), ApiError> {
     if key.role != KeyRole::Admin && requests.iter().any(|r| r.at.is_some()) {
-        return Err(ApiError::forbidden(
+        return Err(ApiError::new(
+            Code::Forbidden,
             "Only an admin key may back-date an assignment with `at`; leave it out to be exposed now.",
         ));
     }
@@ -32,24 +32,19 @@ fn check_back_dating(key: &ApiKey, requests: &[AssignRequest]) -> Result<(), Api
 
 impl From<AssignError> for ApiError {
     fn from(e: AssignError) -> Self {
-        let unavailable = || ApiError::unavailable("The database is unavailable; nothing was stored. Retry shortly.");
         match e {
             AssignError::Invalid(problems) => {
                 let details = problems.iter().filter_map(|p| serde_json::to_value(p).ok()).collect();
-                ApiError::unprocessable("The assignment request is invalid.", details)
+                ApiError::new(Code::ValidationFailed, "The assignment request is invalid.").with_details(details)
             }
-            AssignError::Store(StoreError::Overloaded) => ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "overloaded",
-                "Too many assignments are waiting to be stored; retry shortly.",
-            ),
+            AssignError::Store(StoreError::Overloaded) => {
+                ApiError::new(Code::Overloaded, "Too many assignments are waiting to be stored; retry shortly.")
+            }
             // The writer or the lookup logged the cause once, for its whole batch.
-            AssignError::Store(e) if e.is_transient() => unavailable(),
-            AssignError::Store(_) => ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "Something went wrong on our side; it has been logged.",
-            ),
+            AssignError::Store(e) if e.is_transient() => {
+                ApiError::new(Code::Unavailable, "The database is unavailable; nothing was stored. Retry shortly.")
+            }
+            AssignError::Store(_) => ApiError::of(Code::Internal),
         }
     }
 }

@@ -1,11 +1,10 @@
 //! `POST /api/v1/events`: a batch of 1 to 10,000 events, all or nothing.
 
 use crate::db::models::events;
-use crate::errors::ApiError;
+use crate::errors::{ApiError, Code};
 use crate::events::{validate_batch, MAX_BATCH};
 use crate::http::auth::ApiKey;
 use crate::state::AppState;
-use actix_web::http::StatusCode;
 use actix_web::{post, web, HttpResponse};
 use serde::Deserialize;
 use serde_json::Value;
@@ -46,11 +45,11 @@ pub(super) async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let batch = body.into_inner().events;
     if batch.is_empty() {
-        return Err(ApiError::unprocessable("`events` must list at least one event.", vec![]));
+        return Err(ApiError::new(Code::ValidationFailed, "`events` must list at least one event."));
     }
     if batch.len() > MAX_BATCH {
         let message = format!("At most {MAX_BATCH} events per batch; got {}. Split the batch.", batch.len());
-        return Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "batch_too_large", message));
+        return Err(ApiError::new(Code::BatchTooLarge, message));
     }
     state.metrics.event_batch.observe(batch.len() as f64);
     let snapshot = state.cache.snapshot();
@@ -59,7 +58,8 @@ pub(super) async fn create(
             state.metrics.events_rejected.with_label_values(&[p.reason]).inc();
         }
         let details = problems.iter().map(|p| serde_json::to_value(p).unwrap_or_default()).collect();
-        ApiError::unprocessable(format!("{} problem(s) in the batch; nothing was stored.", problems.len()), details)
+        let message = format!("{} problem(s) in the batch; nothing was stored.", problems.len());
+        ApiError::new(Code::ValidationFailed, message).with_details(details)
     })?;
     let mut conn = state.pool.get().await?;
     let outcome = events::ingest(&mut conn, &key.name, &valid, &snapshot.lifecycle).await?;

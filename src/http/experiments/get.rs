@@ -1,8 +1,9 @@
 //! `GET /api/v1/experiments/{key}`.
 
 use crate::db::models::experiments;
-use crate::errors::ApiError;
+use crate::errors::{ApiError, Code};
 use crate::http::auth::AdminKey;
+use crate::http::path::ExperimentKey;
 use crate::state::AppState;
 use actix_web::{get, web, HttpResponse};
 
@@ -15,20 +16,19 @@ use actix_web::{get, web, HttpResponse};
     params(("key" = String, Path, description = "The experiment's key.", example = "welcome-offer")),
     responses(
         (status = 200, description = "The experiment.", body = experiments::StoredExperiment),
-        (status = 404, description = "No experiment with this key.", body = crate::errors::Envelope),
+        (status = 404, description = "No experiment with this key (none has control characters or over 200 bytes).", body = crate::errors::Envelope),
     ),
     security(("admin_key" = []))
 )]
 #[get("/api/v1/experiments/{key}")]
-#[tracing::instrument(skip_all, fields(experiment.key = %path))]
+#[tracing::instrument(skip_all, fields(experiment.key = %key))]
 pub(super) async fn get(
     state: web::Data<AppState>,
-    path: web::Path<String>,
-    _key: AdminKey,
+    _admin: AdminKey,
+    key: ExperimentKey,
 ) -> Result<HttpResponse, ApiError> {
-    let key = path.into_inner();
     let mut conn = state.pool.get().await?;
     let found = experiments::find(&mut conn, &key).await?;
-    let found = found.ok_or_else(|| ApiError::not_found(format!("No experiment with key {key:?}.")))?;
+    let found = found.ok_or_else(|| ApiError::new(Code::NotFound, format!("No experiment with key {key:?}.")))?;
     Ok(HttpResponse::Ok().json(found))
 }

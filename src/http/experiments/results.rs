@@ -1,8 +1,9 @@
 //! `GET /api/v1/experiments/{key}/results` (JSON, CONTRACT §5) and `…/results.csv`.
 
 use crate::analysis::Report;
-use crate::errors::ApiError;
+use crate::errors::{ApiError, Code};
 use crate::http::auth::AdminKey;
+use crate::http::path::ExperimentKey;
 use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{get, web, HttpResponse};
@@ -10,7 +11,7 @@ use actix_web::{get, web, HttpResponse};
 /// Computes the report of `key` now, or 404.
 pub(crate) async fn report_of(state: &AppState, key: &str) -> Result<Report, ApiError> {
     let report = state.report(key).await?;
-    report.ok_or_else(|| ApiError::not_found(format!("No experiment with key {key:?}.")))
+    report.ok_or_else(|| ApiError::new(Code::NotFound, format!("No experiment with key {key:?}.")))
 }
 
 /// The analysis of one experiment, computed now (CONTRACT §5).
@@ -22,18 +23,18 @@ pub(crate) async fn report_of(state: &AppState, key: &str) -> Result<Report, Api
     params(("key" = String, Path, description = "The experiment's key.", example = "welcome-offer")),
     responses(
         (status = 200, description = "The report.", body = Report),
-        (status = 404, description = "No experiment with this key.", body = crate::errors::Envelope),
+        (status = 404, description = "No experiment with this key (none has control characters or over 200 bytes).", body = crate::errors::Envelope),
     ),
     security(("admin_key" = []))
 )]
 #[get("/api/v1/experiments/{key}/results")]
-#[tracing::instrument(skip_all, fields(experiment.key = %path))]
+#[tracing::instrument(skip_all, fields(experiment.key = %key))]
 pub(super) async fn json(
     state: web::Data<AppState>,
-    path: web::Path<String>,
-    _key: AdminKey,
+    _admin: AdminKey,
+    key: ExperimentKey,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(report_of(&state, &path).await?))
+    Ok(HttpResponse::Ok().json(report_of(&state, &key).await?))
 }
 
 /// The analysis of one experiment as CSV: the same numbers as the JSON, one row per metric and variant.
@@ -45,18 +46,18 @@ pub(super) async fn json(
     params(("key" = String, Path, description = "The experiment's key.", example = "welcome-offer")),
     responses(
         (status = 200, description = "The report as CSV.", body = String, content_type = "text/csv"),
-        (status = 404, description = "No experiment with this key.", body = crate::errors::Envelope),
+        (status = 404, description = "No experiment with this key (none has control characters or over 200 bytes).", body = crate::errors::Envelope),
     ),
     security(("admin_key" = []))
 )]
 #[get("/api/v1/experiments/{key}/results.csv")]
-#[tracing::instrument(skip_all, fields(experiment.key = %path))]
+#[tracing::instrument(skip_all, fields(experiment.key = %key))]
 pub(super) async fn csv(
     state: web::Data<AppState>,
-    path: web::Path<String>,
-    _key: AdminKey,
+    _admin: AdminKey,
+    key: ExperimentKey,
 ) -> Result<HttpResponse, ApiError> {
-    let report = report_of(&state, &path).await?;
+    let report = report_of(&state, &key).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
         .insert_header((

@@ -12,6 +12,7 @@ use crate::db::models::stages;
 use crate::domain::experiment::BUILTIN_METRICS;
 use crate::domain::lifecycle::Lifecycle;
 use crate::domain::password::UserRole;
+use crate::http::path::ExperimentKey;
 use crate::state::AppState;
 use actix_web::http::{header, StatusCode};
 use actix_web::{get, post, web, HttpResponse};
@@ -122,12 +123,12 @@ pub(super) async fn create(
 pub(super) async fn edit_form(
     state: web::Data<AppState>,
     session: Session,
-    path: web::Path<String>,
+    key: ExperimentKey<UiError>,
 ) -> Result<HttpResponse, UiError> {
     session.require(UserRole::Editor)?;
     let mut conn = state.pool.get().await?;
     let lifecycle = stages::load(&mut conn).await?;
-    let e = current(&mut conn, &path).await?;
+    let e = current(&mut conn, &key).await?;
     render(&session, &lifecycle, &form::fields_of(&e.def), &Problems::default(), Some(&e), StatusCode::OK)
 }
 
@@ -135,7 +136,7 @@ pub(super) async fn edit_form(
 pub(super) async fn update(
     state: web::Data<AppState>,
     session: Session,
-    path: web::Path<String>,
+    key: ExperimentKey<UiError>,
     body: web::Form<Fields>,
 ) -> Result<HttpResponse, UiError> {
     let mut fields = body.into_inner();
@@ -143,7 +144,7 @@ pub(super) async fn update(
     session.require(UserRole::Editor)?;
     let mut conn = state.pool.get().await?;
     let lifecycle = stages::load(&mut conn).await?;
-    let e = current(&mut conn, &path).await?;
+    let e = current(&mut conn, &key).await?;
     fields.insert("key".into(), e.def.key.clone());
     let def = match form::to_def(&fields, &lifecycle, Some(&e.def)) {
         Ok(def) => def,
@@ -167,10 +168,10 @@ pub(super) async fn update(
 pub(super) async fn export(
     state: web::Data<AppState>,
     _session: Session,
-    path: web::Path<String>,
+    key: ExperimentKey<UiError>,
 ) -> Result<HttpResponse, UiError> {
     let mut conn = state.pool.get().await?;
-    let e = current(&mut conn, &path).await?;
+    let e = current(&mut conn, &key).await?;
     let text = crate::files::to_toml(&e.def).map_err(|err| UiError::Internal(format!("export: {err}")))?;
     Ok(with_headers(HttpResponse::Ok())
         .content_type("application/toml; charset=utf-8")

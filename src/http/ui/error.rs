@@ -1,5 +1,8 @@
-//! Errors of HTML pages: a redirect to the login page, or an error page (never JSON).
+//! Errors of HTML pages: a redirect to the login page, or an error page (never JSON). Statuses
+//! come from the error-code table (`crate::errors::Code`), and database errors are classified as
+//! for the API: an outage is a 503 page with `Retry-After`, a bug a 500 page with the cause logged.
 
+use crate::errors::{classify, classify_pool, with_causes, Code};
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use std::fmt;
@@ -17,17 +20,55 @@ pub enum UiError {
     BadRequest(String),
     /// A form that does not carry the session's CSRF token.
     Csrf,
+    /// The database is out of reach for now (logged; the page asks to retry).
+    Unavailable(String),
     /// Anything else (logged, not shown).
     Internal(String),
+}
+
+impl UiError {
+    /// The error's code, which gives its status; `None` for the redirect to the login page.
+    pub fn code(&self) -> Option<Code> {
+        match self {
+            UiError::Login(_) => None,
+            UiError::Forbidden(_) | UiError::Csrf => Some(Code::Forbidden),
+            UiError::NotFound(_) => Some(Code::NotFound),
+            UiError::BadRequest(_) => Some(Code::InvalidBody),
+            UiError::Unavailable(_) => Some(Code::Unavailable),
+            UiError::Internal(_) => Some(Code::Internal),
+        }
+    }
+
+    /// The error page's heading and message; logs the causes that are not shown.
+    fn page(&self) -> (&'static str, String) {
+        match self {
+            UiError::Forbidden(m) => ("Not allowed", m.clone()),
+            UiError::NotFound(m) => ("Not found", m.clone()),
+            UiError::BadRequest(m) => ("The form could not be read", format!("{m}. Go back and try again.")),
+            UiError::Csrf => {
+                ("Form expired", "The form was stale or not sent by this site. Go back, reload and try again.".into())
+            }
+            UiError::Unavailable(cause) => {
+                tracing::warn!(error = %cause, "page unavailable");
+                ("Try again shortly", "The database is unavailable for a moment; reload the page shortly.".into())
+            }
+            UiError::Login(_) | UiError::Internal(_) => {
+                tracing::error!(error = %self, "page failed");
+                ("Something went wrong", "The page could not be shown; the error has been logged.".into())
+            }
+        }
+    }
 }
 
 impl fmt::Display for UiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             UiError::Login(next) => write!(f, "login required for {next}"),
-            UiError::Forbidden(m) | UiError::NotFound(m) | UiError::Internal(m) | UiError::BadRequest(m) => {
-                f.write_str(m)
-            }
+            UiError::Forbidden(m)
+            | UiError::NotFound(m)
+            | UiError::Internal(m)
+            | UiError::BadRequest(m)
+            | UiError::Unavailable(m) => f.write_str(m),
             UiError::Csrf => f.write_str("the form's security token is missing or stale"),
         }
     }
@@ -35,19 +76,30 @@ impl fmt::Display for UiError {
 
 impl From<diesel::result::Error> for UiError {
     fn from(e: diesel::result::Error) -> Self {
-        UiError::Internal(format!("database: {e}"))
+        match classify(&e) {
+            Code::NotFound => UiError::NotFound("There is no such record.".into()),
+            Code::Unavailable => UiError::Unavailable(format!("database: {e}")),
+            _ => UiError::Internal(format!("database: {}", with_causes(&e))),
+        }
     }
 }
 
 impl From<diesel_async::pooled_connection::deadpool::PoolError> for UiError {
     fn from(e: diesel_async::pooled_connection::deadpool::PoolError) -> Self {
-        UiError::Internal(format!("database pool: {e}"))
+        match classify_pool(&e) {
+            Code::Unavailable => UiError::Unavailable(format!("database pool: {e}")),
+            _ => UiError::Internal(format!("database pool: {e}")),
+        }
     }
 }
 
 impl From<crate::analysis::ReportError> for UiError {
     fn from(e: crate::analysis::ReportError) -> Self {
-        UiError::Internal(format!("report: {e}"))
+        match e {
+            crate::analysis::ReportError::Pool(e) => e.into(),
+            crate::analysis::ReportError::Database(e) => e.into(),
+            crate::analysis::ReportError::Closed => UiError::Internal(format!("report: {e}")),
+        }
     }
 }
 
@@ -70,13 +122,7 @@ impl From<minijinja::Error> for UiError {
 
 impl ResponseError for UiError {
     fn status_code(&self) -> StatusCode {
-        match self {
-            UiError::Login(_) => StatusCode::SEE_OTHER,
-            UiError::Forbidden(_) | UiError::Csrf => StatusCode::FORBIDDEN,
-            UiError::NotFound(_) => StatusCode::NOT_FOUND,
-            UiError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            UiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
+        self.code().map_or(StatusCode::SEE_OTHER, Code::status)
     }
 
     fn error_response(&self) -> HttpResponse {
@@ -84,20 +130,13 @@ impl ResponseError for UiError {
             let target = format!("/login?next={}", super::encode_component(next));
             return HttpResponse::SeeOther().insert_header((header::LOCATION, target)).finish();
         }
-        let (heading, message) = match self {
-            UiError::Forbidden(m) => ("Not allowed", m.clone()),
-            UiError::NotFound(m) => ("Not found", m.clone()),
-            UiError::BadRequest(m) => ("The form could not be read", format!("{m}. Go back and try again.")),
-            UiError::Csrf => {
-                ("Form expired", "The form was stale or not sent by this site. Go back, reload and try again.".into())
-            }
-            _ => {
-                tracing::error!(error = %self, "page failed");
-                ("Something went wrong", "The page could not be shown; the error has been logged.".into())
-            }
-        };
+        let (heading, message) = self.page();
         let context = minijinja::context! { title => heading, heading, message };
         let body = crate::templates::render("error.html", context).unwrap_or_else(|_| message.clone());
-        super::with_headers(HttpResponse::build(self.status_code())).content_type("text/html; charset=utf-8").body(body)
+        let mut response = super::with_headers(HttpResponse::build(self.status_code()));
+        if self.code() == Some(Code::Unavailable) {
+            response.insert_header((header::RETRY_AFTER, "1"));
+        }
+        response.content_type("text/html; charset=utf-8").body(body)
     }
 }

@@ -6,6 +6,7 @@ use super::session::Session;
 use crate::db::models::experiments;
 use crate::domain::experiment::Status;
 use crate::domain::password::UserRole;
+use crate::http::path::ExperimentKey;
 use crate::state::AppState;
 use actix_web::{get, web, HttpResponse};
 use minijinja::Value;
@@ -14,9 +15,8 @@ use minijinja::Value;
 pub(super) async fn detail(
     state: web::Data<AppState>,
     session: Session,
-    path: web::Path<String>,
+    key: ExperimentKey<UiError>,
 ) -> Result<HttpResponse, UiError> {
-    let key = path.into_inner();
     let mut conn = state.pool.get().await?;
     let not_found = || UiError::NotFound(format!("There is no experiment with key {key:?}."));
     let experiment = experiments::find(&mut conn, &key).await?.ok_or_else(not_found)?;

@@ -58,7 +58,7 @@ pub(super) async fn create(
 ) -> Result<HttpResponse, UiError> {
     session.check_csrf(&form.csrf_token)?;
     session.require(UserRole::Admin)?;
-    let role = form.role.parse::<KeyRole>();
+    let role = form.role.parse::<KeyRole>().map_err(|e| e.to_string());
     let (name, role) = match (crate::keys::validate_name(&form.name), role) {
         (Ok(name), Ok(role)) => (name, role),
         (Err(e), _) | (_, Err(e)) => {

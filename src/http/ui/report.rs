@@ -5,6 +5,7 @@ use super::error::UiError;
 use super::page;
 use super::session::Session;
 use crate::http::auth::AdminKey;
+use crate::http::path::ExperimentKey;
 use crate::state::AppState;
 use actix_web::{get, web, FromRequest, HttpRequest, HttpResponse};
 
@@ -26,14 +27,13 @@ async fn viewer(req: &HttpRequest) -> Result<Option<Session>, UiError> {
 }
 
 #[get("/experiments/{key}/results.csv")]
-#[tracing::instrument(skip_all, fields(experiment.key = %path))]
+#[tracing::instrument(skip_all, fields(experiment.key = %key))]
 pub(super) async fn csv(
     req: HttpRequest,
     state: web::Data<AppState>,
-    path: web::Path<String>,
+    key: ExperimentKey<UiError>,
 ) -> Result<HttpResponse, UiError> {
     viewer(&req).await?;
-    let key = path.into_inner();
     let found = state
         .report(&key)
         .await?
@@ -48,14 +48,13 @@ pub(super) async fn csv(
 }
 
 #[get("/experiments/{key}/report")]
-#[tracing::instrument(skip_all, fields(experiment.key = %path))]
+#[tracing::instrument(skip_all, fields(experiment.key = %key))]
 pub(super) async fn page_of(
     req: HttpRequest,
     state: web::Data<AppState>,
-    path: web::Path<String>,
+    key: ExperimentKey<UiError>,
 ) -> Result<HttpResponse, UiError> {
     let session = viewer(&req).await?;
-    let key = path.into_inner();
     let report = state
         .report(&key)
         .await?

@@ -71,7 +71,7 @@ impl FromRequest for Session {
             let mut conn = state.pool.get().await?;
             let (user, csrf_token) =
                 sessions::find_valid(&mut conn, &hash, chrono::Utc::now()).await?.ok_or(UiError::Login(next))?;
-            let role = user.role.parse::<UserRole>().map_err(UiError::Internal)?;
+            let role = user.role;
             Ok(Session { user_id: user.id, email: user.email, role, csrf_token, token_hash: hash })
         })
     }

@@ -8,6 +8,7 @@ use crate::changes;
 use crate::db::models::experiments::{self, StoredExperiment};
 use crate::domain::experiment::Status;
 use crate::domain::password::UserRole;
+use crate::http::path::ExperimentKey;
 use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{get, post, web, HttpResponse};
@@ -42,8 +43,19 @@ fn consequence(to: Status) -> &'static str {
     }
 }
 
-async fn load(state: &AppState, key: &str, to: &str) -> Result<(StoredExperiment, Status), UiError> {
-    let to: Status = to.parse().map_err(UiError::NotFound)?;
+/// The `{to}` of the routes: the status asked for.
+#[derive(serde::Deserialize)]
+pub(super) struct Target {
+    to: String,
+}
+
+impl Target {
+    fn status(&self) -> Result<Status, UiError> {
+        self.to.parse().map_err(|e: crate::domain::named::UnknownName| UiError::NotFound(e.to_string()))
+    }
+}
+
+async fn load(state: &AppState, key: &str, to: Status) -> Result<(StoredExperiment, Status), UiError> {
     let mut conn = state.pool.get().await?;
     let e = experiments::find(&mut conn, key)
         .await?
@@ -58,11 +70,11 @@ async fn load(state: &AppState, key: &str, to: &str) -> Result<(StoredExperiment
 pub(super) async fn confirm(
     state: web::Data<AppState>,
     session: Session,
-    path: web::Path<(String, String)>,
+    key: ExperimentKey<UiError>,
+    target: web::Path<Target>,
 ) -> Result<HttpResponse, UiError> {
     session.require(UserRole::Editor)?;
-    let (key, to) = path.into_inner();
-    let (e, to) = load(&state, &key, &to).await?;
+    let (e, to) = load(&state, &key, target.status()?).await?;
     let html = crate::templates::render(
         "confirm.html",
         minijinja::context! {
@@ -83,13 +95,13 @@ pub(super) struct StatusForm {
 pub(super) async fn change(
     state: web::Data<AppState>,
     session: Session,
-    path: web::Path<(String, String)>,
+    key: ExperimentKey<UiError>,
+    target: web::Path<Target>,
     form: web::Form<StatusForm>,
 ) -> Result<HttpResponse, UiError> {
     session.check_csrf(&form.csrf_token)?;
     session.require(UserRole::Editor)?;
-    let (key, to) = path.into_inner();
-    let to: Status = to.parse().map_err(UiError::NotFound)?;
+    let to = target.status()?;
     let actor = format!("user:{}", session.email);
     let mut conn = state.pool.get().await?;
     let from = changes::set_status(&mut conn, &key, to, allowed, &actor).await?;

@@ -61,7 +61,8 @@ pub(super) async fn create(
 ) -> Result<HttpResponse, UiError> {
     session.check_csrf(&form.csrf_token)?;
     session.require(UserRole::Admin)?;
-    let checked = password::normalize_email(&form.email).and_then(|e| form.role.parse::<UserRole>().map(|r| (e, r)));
+    let checked = password::normalize_email(&form.email)
+        .and_then(|e| form.role.parse::<UserRole>().map(|r| (e, r)).map_err(|e| e.to_string()));
     let (email, role) = match checked {
         Ok(ok) => ok,
         Err(e) => {
