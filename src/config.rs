@@ -1,4 +1,5 @@
-//! The service's configuration: one typed struct, assembled in one place ([`Config::from_cli`])
+//! The service's configuration: one typed struct, assembled in one place (`Cli::config` in
+//! the command line)
 //! from flags and environment variables and passed down (there is no global settings object).
 //! Every default below is a constant of this module, used by the flags and by
 //! [`Config::for_database_url`] alike.
@@ -22,14 +23,11 @@
 //! `--no-migrate` (serve) skips running pending migrations at start.
 
 mod database_url;
-#[cfg(test)]
-mod tests;
 mod tunables;
 
 pub use database_url::DatabaseUrl;
 pub use tunables::Tunables;
 
-use crate::cli::{Cli, Command};
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::path::PathBuf;
 
@@ -99,38 +97,14 @@ pub struct Config {
 }
 
 impl Config {
-    /// The configuration a command line describes: the global options, and for `serve` its own.
-    /// `migrate` runs pending migrations itself (and reports them), so connecting does not.
-    pub fn from_cli(cli: &Cli) -> Config {
-        let global = &cli.global;
-        let database = match &global.database_url {
-            Some(url) if !url.expose().trim().is_empty() => DatabaseConfig::Url(url.clone()),
-            _ => DatabaseConfig::Embedded { data_dir: global.data_dir.clone(), bin_dir: global.pg_bin_dir.clone() },
-        };
-        let mut config = Config::defaults(database);
-        config.db_pool_size = usize::from(global.db_pool_size);
-        config.log.clone_from(&global.log);
-        config.log_format = global.log_format;
-        match &cli.command {
-            Command::Serve(serve) => {
-                config.bind = serve.bind;
-                config.workers = serve.workers.map(usize::from);
-                config.migrate = !serve.no_migrate;
-                config.tunables = serve.tunables;
-            }
-            Command::Migrate => config.migrate = false,
-            _ => {}
-        }
-        config
-    }
-
     /// A configuration for an external database with every other setting at its default (tests
     /// and tools).
     pub fn for_database_url(url: impl Into<String>) -> Config {
-        Config::defaults(DatabaseConfig::Url(DatabaseUrl::from(url.into())))
+        Config::with_defaults(DatabaseConfig::Url(DatabaseUrl::from(url.into())))
     }
 
-    fn defaults(database: DatabaseConfig) -> Config {
+    /// Every setting at its default, with this database (the command line starts from it).
+    pub fn with_defaults(database: DatabaseConfig) -> Config {
         Config {
             database,
             db_pool_size: usize::from(DEFAULT_DB_POOL_SIZE),

@@ -4,6 +4,7 @@
 //! body inside [`with_database`].
 
 pub mod apply;
+mod config;
 pub mod demo;
 pub mod error;
 pub mod import;
@@ -111,7 +112,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
     if let Command::Stats(args) = &cli.command {
         return stats::run(args);
     }
-    let config = Config::from_cli(&cli);
+    let config = cli.config();
     crate::telemetry::init(&config.log, config.log_format);
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async move {

@@ -52,3 +52,12 @@ pub struct Event {
     /// Older than the retention horizon when received.
     pub is_late: bool,
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_event_type_round_trips_and_says_what_it_expects() {
+        use crate::domain::named::tests::assert_round_trips;
+        assert_round_trips::<super::EventType>("click", r#"unknown type "click" (stage, purchase or referral)"#);
+    }
+}

@@ -1,14 +1,15 @@
 //! The configuration assembled from command lines.
 
-use super::*;
+use crate::cli::Cli;
 use crate::cli::CliError;
+use crate::config::{Config, DatabaseConfig, DatabaseUrl, Tunables};
 use clap::Parser;
 
 const URL: &str = "postgres://u:hunter2@h/db";
 
 fn config(args: &[&str]) -> Config {
     let argv = ["stagelab", "--database-url", URL].iter().chain(args);
-    Config::from_cli(&Cli::try_parse_from(argv).unwrap_or_else(|e| panic!("{e}")))
+    Cli::try_parse_from(argv).unwrap_or_else(|e| panic!("{e}")).config()
 }
 
 /// Settings from the environment would change the defaults under test.
@@ -28,7 +29,7 @@ fn debug_output_never_shows_the_password() {
     assert!(!format!("{config:#?}").contains("hunter2"));
     let cli = Cli::try_parse_from(["stagelab", "--database-url", URL, "migrate"]).unwrap();
     assert!(!format!("{cli:?}").contains("hunter2"), "{cli:?}");
-    assert_eq!(Config::from_cli(&cli).database, config.database);
+    assert_eq!(cli.config().database, config.database);
 }
 
 #[test]
@@ -80,7 +81,7 @@ fn migrate_runs_migrations_itself_and_an_empty_url_means_embedded() {
     assert!(config(&["apply"]).migrate);
     let cli = Cli::try_parse_from(["stagelab", "--database-url", " ", "--data-dir", "/tmp/x", "migrate"]).unwrap();
     let expected = DatabaseConfig::Embedded { data_dir: "/tmp/x".into(), bin_dir: None };
-    assert_eq!(Config::from_cli(&cli).database, expected);
+    assert_eq!(cli.config().database, expected);
 }
 
 #[test]
