@@ -1,21 +1,13 @@
 //! `apply` against a real database: create, update, unchanged, refused changes, audit entries.
 
-use crate::support::{experiments_copy, shipped_experiments, TestDb};
+use crate::support::{edit, experiments_copy, shipped_experiments, TestDb};
 use stagelab::apply::plan::Action;
 use stagelab::apply::{self, ApplyError};
 use stagelab::db::models::{audit, experiments, stages};
 use std::fs;
-use std::path::Path;
 
 fn actions(plan: &apply::plan::Plan) -> Vec<(String, Action)> {
     plan.experiments.iter().map(|e| (e.def.key.clone(), e.action.clone())).collect()
-}
-
-fn edit(dir: &Path, file: &str, from: &str, to: &str) {
-    let path = dir.join(file);
-    let text = fs::read_to_string(&path).unwrap();
-    assert!(text.contains(from), "{from:?} not in {file}");
-    fs::write(path, text.replacen(from, to, 1)).unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -1,98 +1,11 @@
 //! `POST /api/v1/assignments` end to end: storage, stickiness, auth and validation.
 
 use crate::support::app::{assert_envelope, read};
-use crate::support::{experiments_copy, TestApp};
+use crate::support::{edit, experiments_copy, AssignCall, TestApp};
 use serde_json::{json, Value};
 use stagelab::db::models::{experiments, exposures};
 use stagelab::domain::key::KeyRole;
-use std::path::Path;
 use std::time::{Duration, Instant};
-
-impl TestApp {
-    /// POSTs JSON with a key; returns status and body.
-    pub async fn post(&self, path: &str, token: &str, body: &Value) -> (u16, Value) {
-        read(self.client.post(format!("{}{path}", self.address)).bearer_auth(token).json(body).send().await.unwrap())
-            .await
-    }
-
-    /// Applies an experiments directory and waits until the app's snapshot has it.
-    pub async fn apply(&self, dir: &Path) {
-        stagelab::apply::run(&self.pool, dir, false, "test").await.unwrap();
-        self.wait_for_definitions().await;
-    }
-
-    /// Waits until the in-memory key table shows this token under `name` (it follows NOTIFY).
-    pub async fn wait_for_key_name(&self, token: &str, name: &str) {
-        let started = Instant::now();
-        while self.cache.snapshot().key(token).is_none_or(|k| k.name != name) {
-            assert!(started.elapsed() < Duration::from_secs(10), "the key table never refreshed");
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    }
-
-    /// Waits until the in-memory definitions match the database (they follow NOTIFY).
-    pub async fn wait_for_definitions(&self) {
-        let started = Instant::now();
-        let mut conn = self.pool.get().await.unwrap();
-        let stored = experiments::load_all(&mut conn).await.unwrap();
-        loop {
-            let snapshot = self.cache.snapshot();
-            let current = stored
-                .iter()
-                .filter(|e| {
-                    matches!(
-                        e.def.status,
-                        stagelab::domain::experiment::Status::Running | stagelab::domain::experiment::Status::Paused
-                    )
-                })
-                .all(|e| {
-                    snapshot.by_id.get(&e.id).is_some_and(|a| {
-                        a.traffic == e.def.traffic
-                            && a.weights == e.def.variants.iter().map(|v| v.weight).collect::<Vec<_>>()
-                            && a.status == e.def.status
-                    })
-                });
-            if current
-                && snapshot.by_id.len()
-                    == stored
-                        .iter()
-                        .filter(|e| {
-                            matches!(
-                                e.def.status,
-                                stagelab::domain::experiment::Status::Running
-                                    | stagelab::domain::experiment::Status::Paused
-                            )
-                        })
-                        .count()
-            {
-                return;
-            }
-            assert!(started.elapsed() < Duration::from_secs(10), "definitions never refreshed");
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    }
-}
-
-fn edit(dir: &Path, file: &str, from: &str, to: &str) {
-    let path = dir.join(file);
-    let text = std::fs::read_to_string(&path).unwrap();
-    assert!(text.contains(from), "{from:?} not in {file}");
-    std::fs::write(path, text.replacen(from, to, 1)).unwrap();
-}
-
-async fn assigned(app: &TestApp, token: &str, customer: &str, stage: &str, attributes: Value) -> Vec<(String, String)> {
-    let (status, body) = app
-        .post("/api/v1/assignments", token, &json!({"customer_id": customer, "stage": stage, "attributes": attributes}))
-        .await;
-    assert_eq!(status, 200, "{body}");
-    assert_eq!(body["customer_id"], customer);
-    body["assignments"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| (a["experiment"].as_str().unwrap().to_string(), a["variant"].as_str().unwrap().to_string()))
-        .collect()
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn assignments_are_stored_sticky_and_targeted() {
@@ -101,19 +14,22 @@ async fn assignments_are_stored_sticky_and_targeted() {
     app.apply(dir.path()).await;
     let key = app.create_key(KeyRole::Storefront).await;
 
+    let acquired = |customer: &str, country: &str| {
+        AssignCall::new(customer).stage("acquisition").attributes(json!({ "country": country }))
+    };
     // Eligible at acquisition and in targeting (JP): the coupon experiment, 80% traffic.
     let mut first = Vec::new();
     for i in 0..200 {
-        let got = assigned(&app, &key, &format!("c{i}"), "acquisition", json!({"country": "JP"})).await;
+        let got = app.assign(&key, &acquired(&format!("c{i}"), "JP")).await;
         assert!(got.iter().all(|(e, _)| e == "second-purchase-coupon"), "{got:?}");
         first.push(got);
     }
     let entered = first.iter().filter(|g| !g.is_empty()).count();
     assert!((140..=185).contains(&entered), "about 80% enter: {entered}");
     // Outside targeting: nothing.
-    assert!(assigned(&app, &key, "us-1", "acquisition", json!({"country": "US"})).await.is_empty());
+    assert!(app.assign(&key, &acquired("us-1", "US")).await.is_empty());
     // Another stage: that stage's experiment.
-    let reach = assigned(&app, &key, "lead-1", "reach", json!({})).await;
+    let reach = app.assign(&key, &AssignCall::new("lead-1").stage("reach")).await;
     assert_eq!(reach.len(), 1);
     assert_eq!(reach[0].0, "welcome-offer");
 
@@ -132,7 +48,7 @@ async fn assignments_are_stored_sticky_and_targeted() {
     );
     app.apply(dir.path()).await;
     for (i, before) in first.iter().enumerate() {
-        let again = assigned(&app, &key, &format!("c{i}"), "acquisition", json!({"country": "JP"})).await;
+        let again = app.assign(&key, &acquired(&format!("c{i}"), "JP")).await;
         if !before.is_empty() {
             assert_eq!(&again, before, "c{i} moved");
         }
@@ -146,27 +62,16 @@ async fn assignments_are_stored_sticky_and_targeted() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn stored_stage_and_attributes_are_used_and_merged() {
-    let app = TestApp::spawn().await;
-    app.apply(experiments_copy().path()).await;
-    let key = app.create_key(KeyRole::Storefront).await;
+    let (app, key) = TestApp::with_key(KeyRole::Storefront).await;
     // No stage given and none known: the first stage (reach).
-    let (_, body) = app.post("/api/v1/assignments", &key, &json!({"customer_id": "new-1"})).await;
+    let (_, body) = app.assign_raw(&key, &AssignCall::new("new-1")).await;
     assert_eq!(body["assignments"][0]["experiment"], "welcome-offer");
     assert!(body["assignments"][0]["payload"].is_object());
 
     // Attributes given once are remembered and merged, never overwritten wholesale.
-    app.post(
-        "/api/v1/assignments",
-        &key,
-        &json!({"customer_id": "m-1", "stage": "reach", "attributes": {"country": "JP", "plan": "free"}}),
-    )
-    .await;
-    app.post(
-        "/api/v1/assignments",
-        &key,
-        &json!({"customer_id": "m-1", "stage": "reach", "attributes": {"plan": "pro"}}),
-    )
-    .await;
+    for attributes in [json!({"country": "JP", "plan": "free"}), json!({"plan": "pro"})] {
+        app.assign(&key, &AssignCall::new("m-1").stage("reach").attributes(attributes)).await;
+    }
     let mut conn = app.pool.get().await.unwrap();
     let facts = exposures::facts(&mut conn, &["m-1".to_string()]).await.unwrap();
     assert_eq!(Value::Object(facts["m-1"].attributes.clone()), json!({"country": "JP", "plan": "pro"}));
@@ -174,12 +79,10 @@ async fn stored_stage_and_attributes_are_used_and_merged() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn concurrent_first_requests_for_one_customer_agree() {
-    let app = TestApp::spawn().await;
-    app.apply(experiments_copy().path()).await;
-    let key = app.create_key(KeyRole::Storefront).await;
+    let (app, key) = TestApp::with_key(KeyRole::Storefront).await;
     for i in 0..20 {
-        let customer = format!("race-{i}");
-        let requests = (0..8).map(|_| assigned(&app, &key, &customer, "reach", json!({})));
+        let call = AssignCall::new(&format!("race-{i}")).stage("reach");
+        let requests = (0..8).map(|_| app.assign(&key, &call));
         let answers = futures_util::future::join_all(requests).await;
         assert!(answers.windows(2).all(|w| w[0] == w[1]), "{answers:?}");
     }
@@ -200,9 +103,7 @@ async fn concurrent_first_requests_for_one_customer_agree() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_batch_form_assigns_many_and_filters() {
-    let app = TestApp::spawn().await;
-    app.apply(experiments_copy().path()).await;
-    let key = app.create_key(KeyRole::Admin).await;
+    let (app, key) = TestApp::with_key(KeyRole::Admin).await;
     let customers: Vec<Value> = (0..300)
         .map(|i| json!({"customer_id": format!("b{i}"), "stage": "reach", "experiments": ["welcome-offer"]}))
         .collect();
@@ -213,12 +114,10 @@ async fn the_batch_form_assigns_many_and_filters() {
     assert!(results.iter().all(|r| r["assignments"].as_array().unwrap().len() == 1));
     // Same answers one by one.
     for r in results.iter().take(20) {
-        let got = assigned(&app, &key, r["customer_id"].as_str().unwrap(), "reach", json!({})).await;
+        let got = app.assign(&key, &AssignCall::new(r["customer_id"].as_str().unwrap()).stage("reach")).await;
         assert_eq!(got[0].1, r["assignments"][0]["variant"].as_str().unwrap());
     }
-    let (status, _) = app
-        .post("/api/v1/assignments", &key, &json!({"customer_id": "f", "stage": "reach", "experiments": ["other"]}))
-        .await;
+    let (status, _) = app.assign_raw(&key, &AssignCall::new("f").stage("reach").experiments(&["other"])).await;
     assert_eq!(status, 200);
 
     let too_many: Vec<Value> = (0..1001).map(|i| json!({"customer_id": format!("x{i}")})).collect();
@@ -232,16 +131,14 @@ async fn the_batch_form_assigns_many_and_filters() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_credentials_and_bad_requests_get_the_envelope() {
-    let app = TestApp::spawn().await;
-    app.apply(experiments_copy().path()).await;
-    let key = app.create_key(KeyRole::Storefront).await;
+    let (app, key) = TestApp::with_key(KeyRole::Storefront).await;
     let url = format!("{}/api/v1/assignments", app.address);
     let body = json!({"customer_id": "c"});
 
     let (status, answer) = read(app.client.post(&url).json(&body).send().await.unwrap()).await;
     assert_eq!(status, 401);
     assert_envelope(&answer, "unauthorized");
-    let (status, answer) = app.post("/api/v1/assignments", "slk_sf_wrong", &body).await;
+    let (status, answer) = app.assign_raw("slk_sf_wrong", &body).await;
     assert_eq!(status, 401);
     assert_envelope(&answer, "unauthorized");
     // A storefront key may assign but not read the management API.
@@ -260,13 +157,13 @@ async fn bad_credentials_and_bad_requests_get_the_envelope() {
         (json!({"customer_id": "c", "attributes": {"x": "\u{0}"}}), ""),
     ];
     for (request, field) in cases {
-        let (status, answer) = app.post("/api/v1/assignments", &key, &request).await;
+        let (status, answer) = app.assign_raw(&key, &request).await;
         assert_eq!(status, 422, "{request}");
         assert_envelope(&answer, "validation_failed");
         assert_eq!(answer["error"]["details"][0]["field"], field, "{answer}");
     }
     for request in [json!({"customer": "c"}), json!({"customer_id": 5}), json!({"customer_id": "c", "colour": 1})] {
-        let (status, answer) = app.post("/api/v1/assignments", &key, &request).await;
+        let (status, answer) = app.assign_raw(&key, &request).await;
         assert_eq!(status, 422, "{request}");
         assert_envelope(&answer, "validation_failed");
     }
@@ -284,14 +181,13 @@ async fn overrides_are_flagged_and_revoked_keys_stop_working() {
         .unwrap();
     app.apply(dir.path()).await;
     let key = app.create_key(KeyRole::Storefront).await;
-    let (_, body) =
-        app.post("/api/v1/assignments", &key, &json!({"customer_id": "qa-anna", "stage": "retention"})).await;
+    let (_, body) = app.assign_raw(&key, &AssignCall::new("qa-anna").stage("retention")).await;
     let forced: Vec<&Value> =
         body["assignments"].as_array().unwrap().iter().filter(|a| a["experiment"] == "welcome-offer").collect();
     assert_eq!(forced.len(), 1, "{body}");
     assert_eq!(forced[0]["variant"], "welcome10");
     assert_eq!(forced[0]["override"], true);
-    let (_, normal) = app.post("/api/v1/assignments", &key, &json!({"customer_id": "someone", "stage": "reach"})).await;
+    let (_, normal) = app.assign_raw(&key, &AssignCall::new("someone").stage("reach")).await;
     assert!(normal["assignments"][0].get("override").is_none());
 
     let mut conn = app.pool.get().await.unwrap();
@@ -299,7 +195,7 @@ async fn overrides_are_flagged_and_revoked_keys_stop_working() {
     stagelab::db::models::api_keys::revoke(&mut conn, keys[0].id).await.unwrap();
     let started = Instant::now();
     loop {
-        let (status, _) = app.post("/api/v1/assignments", &key, &json!({"customer_id": "c"})).await;
+        let (status, _) = app.assign_raw(&key, &AssignCall::new("c")).await;
         if status == 401 {
             break;
         }
@@ -314,19 +210,20 @@ async fn a_new_experiment_reaches_customers_answered_before() {
     let dir = experiments_copy();
     app.apply(dir.path()).await;
     let key = app.create_key(KeyRole::Storefront).await;
+    let known = AssignCall::new("known-1").stage("reach");
     for _ in 0..3 {
-        assert_eq!(assigned(&app, &key, "known-1", "reach", json!({})).await.len(), 1);
+        assert_eq!(app.assign(&key, &known).await.len(), 1);
     }
     let text = std::fs::read_to_string(dir.path().join("welcome-offer.toml")).unwrap();
     let second =
         text.replace("key = \"welcome-offer\"", "key = \"welcome-banner\"").replace("layer = \"onboarding\"\n", "");
     std::fs::write(dir.path().join("welcome-banner.toml"), second).unwrap();
     app.apply(dir.path()).await;
-    let got = assigned(&app, &key, "known-1", "reach", json!({})).await;
+    let got = app.assign(&key, &known).await;
     let experiments: Vec<&str> = got.iter().map(|(e, _)| e.as_str()).collect();
     assert_eq!(experiments, ["welcome-banner", "welcome-offer"]);
     // Changed attributes are stored even for a customer answered from memory before.
-    assigned(&app, &key, "known-1", "reach", json!({"vip": true})).await;
+    app.assign(&key, &known.attributes(json!({"vip": true}))).await;
     let mut conn = app.pool.get().await.unwrap();
     let facts = exposures::facts(&mut conn, &["known-1".to_string()]).await.unwrap();
     assert_eq!(facts["known-1"].attributes.get("vip"), Some(&json!(true)));
@@ -337,8 +234,7 @@ async fn an_exposure_must_name_a_variant_of_its_own_experiment() {
     use diesel::{ExpressionMethods, QueryDsl};
     use diesel_async::RunQueryDsl;
     use stagelab::db::schema::{exposures as exposures_table, variants};
-    let app = TestApp::spawn().await;
-    app.apply(experiments_copy().path()).await;
+    let app = TestApp::with_experiments().await;
     let mut conn = app.pool.get().await.unwrap();
     let all: Vec<(i64, i64)> =
         variants::table.select((variants::id, variants::experiment_id)).load(&mut conn).await.unwrap();
@@ -387,9 +283,7 @@ async fn an_exposure_must_name_a_variant_of_its_own_experiment() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_customer_named_twice_in_a_batch_is_one_first_exposure_and_counted_once() {
-    let app = TestApp::spawn().await;
-    app.apply(experiments_copy().path()).await;
-    let key = app.create_key(KeyRole::Storefront).await;
+    let (app, key) = TestApp::with_key(KeyRole::Storefront).await;
     let body =
         json!({"customers": [{"customer_id": "twice", "stage": "reach"}, {"customer_id": "twice", "stage": "reach"}]});
     let (status, answer) = app.post("/api/v1/assignments/batch", &key, &body).await;
@@ -438,6 +332,7 @@ async fn an_exposure_stored_by_another_node_is_the_answer_when_traffic_falls_or_
     app.apply(dir.path()).await;
     let key = app.create_key(KeyRole::Storefront).await;
     let offer = |variant: &str| vec![("welcome-offer".to_string(), variant.to_string())];
+    let reach = |customer: &str| AssignCall::new(customer).stage("reach");
     let exposures_of = async |customers: &[&str]| -> i64 {
         let mut conn = app.pool.get().await.unwrap();
         let ids: Vec<String> = customers.iter().map(|c| c.to_string()).collect();
@@ -448,30 +343,29 @@ async fn an_exposure_stored_by_another_node_is_the_answer_when_traffic_falls_or_
     // Running, full traffic: the insert finds the stored row, which wins over this node's pick.
     for (i, customer) in ["elsewhere-1", "elsewhere-2"].into_iter().enumerate() {
         let stored = store_elsewhere(&app, "welcome-offer", customer, i).await;
-        assert_eq!(assigned(&app, &key, customer, "reach", json!({})).await, offer(&stored));
+        assert_eq!(app.assign(&key, &reach(customer)).await, offer(&stored));
     }
 
     // Traffic falls to 1%: a customer outside it (99 in 100 are) keeps their stored exposure.
     edit(dir.path(), "welcome-offer.toml", "traffic = 1.0", "traffic = 0.01");
     app.apply(dir.path()).await;
     let stored = store_elsewhere(&app, "welcome-offer", "elsewhere-3", 1).await;
-    assert_eq!(assigned(&app, &key, "elsewhere-3", "reach", json!({})).await, offer(&stored));
+    assert_eq!(app.assign(&key, &reach("elsewhere-3")).await, offer(&stored));
 
     // Paused: stored exposures are still answered; a new customer gets nothing and stores nothing.
     edit(dir.path(), "welcome-offer.toml", "status = \"running\"", "status = \"paused\"");
     app.apply(dir.path()).await;
     let stored = store_elsewhere(&app, "welcome-offer", "elsewhere-4", 0).await;
-    assert_eq!(assigned(&app, &key, "elsewhere-4", "reach", json!({})).await, offer(&stored));
-    assert_eq!(assigned(&app, &key, "elsewhere-1", "reach", json!({})).await, offer("control"));
-    assert!(assigned(&app, &key, "never-seen", "reach", json!({})).await.is_empty());
+    assert_eq!(app.assign(&key, &reach("elsewhere-4")).await, offer(&stored));
+    assert_eq!(app.assign(&key, &reach("elsewhere-1")).await, offer("control"));
+    assert!(app.assign(&key, &reach("never-seen")).await.is_empty());
     assert_eq!(exposures_of(&["elsewhere-1", "elsewhere-2", "elsewhere-3", "elsewhere-4", "never-seen"]).await, 4);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_exposure_and_the_deletion_of_its_variant_wait_for_each_other_as_with_a_foreign_key() {
     use diesel_async::RunQueryDsl;
-    let app = TestApp::spawn().await;
-    app.apply(experiments_copy().path()).await;
+    let app = TestApp::with_experiments().await;
     let mut conn = app.pool.get().await.unwrap();
     let offer = experiments::find(&mut conn, "welcome-offer").await.unwrap().unwrap();
     let (experiment, first, second) = (offer.id, offer.variant_ids[0], offer.variant_ids[1]);

@@ -1,7 +1,7 @@
 //! Back-dated exposures (`"at"` on assignments, admin keys only) and `GET /api/v1/lifecycle`.
 
 use crate::support::app::assert_envelope;
-use crate::support::{experiments_copy, TestApp};
+use crate::support::{AssignCall, TestApp};
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use diesel::{ExpressionMethods, QueryDsl};
 use diesel_async::RunQueryDsl;
@@ -22,23 +22,18 @@ async fn exposed_at(app: &TestApp, customer: &str) -> Vec<DateTime<Utc>> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn admin_keys_back_date_new_exposures_only() {
-    let app = TestApp::spawn().await;
-    app.apply(experiments_copy().path()).await;
-    let admin = app.create_key(KeyRole::Admin).await;
+    let (app, admin) = TestApp::with_key(KeyRole::Admin).await;
     let then = (Utc::now() - Duration::days(30)).trunc_subsecs(0);
 
-    let request = json!({"customer_id": "old-1", "stage": "reach", "at": then.to_rfc3339()});
-    let (status, first) = app.post("/api/v1/assignments", &admin, &request).await;
+    let old = AssignCall::new("old-1").stage("reach");
+    let (status, first) = app.assign_raw(&admin, &old.clone().at(&then.to_rfc3339())).await;
     assert_eq!(status, 200, "{first}");
     assert_eq!(first["assignments"].as_array().unwrap().len(), 1);
     assert_eq!(exposed_at(&app, "old-1").await, [then]);
 
     // A returning customer keeps the first exposure and its time, whatever `at` says now.
-    for again in [
-        json!({"customer_id": "old-1", "stage": "reach", "at": (then + Duration::days(3)).to_rfc3339()}),
-        json!({"customer_id": "old-1", "stage": "reach"}),
-    ] {
-        let (status, body) = app.post("/api/v1/assignments", &admin, &again).await;
+    for again in [old.clone().at(&(then + Duration::days(3)).to_rfc3339()), old] {
+        let (status, body) = app.assign_raw(&admin, &again).await;
         assert_eq!(status, 200, "{body}");
         assert_eq!(body["assignments"], first["assignments"]);
         assert_eq!(exposed_at(&app, "old-1").await, [then]);
@@ -61,14 +56,11 @@ async fn admin_keys_back_date_new_exposures_only() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn back_dating_needs_an_admin_key_and_a_time_not_in_the_future() {
-    let app = TestApp::spawn().await;
-    app.apply(experiments_copy().path()).await;
-    let admin = app.create_key(KeyRole::Admin).await;
+    let (app, admin) = TestApp::with_key(KeyRole::Admin).await;
     let storefront = app.create_key(KeyRole::Storefront).await;
     let at = (Utc::now() - Duration::days(1)).to_rfc3339();
 
-    let (status, body) =
-        app.post("/api/v1/assignments", &storefront, &json!({"customer_id": "sf-1", "stage": "reach", "at": at})).await;
+    let (status, body) = app.assign_raw(&storefront, &AssignCall::new("sf-1").stage("reach").at(&at)).await;
     assert_eq!(status, 403, "{body}");
     assert_envelope(&body, "forbidden");
     let batch = json!({"customers": [{"customer_id": "sf-2", "stage": "reach"},
@@ -79,8 +71,7 @@ async fn back_dating_needs_an_admin_key_and_a_time_not_in_the_future() {
 
     let future = (Utc::now() + Duration::hours(1)).to_rfc3339();
     for bad in [future.as_str(), "yesterday", "2026-01-02 03:04:05"] {
-        let request = json!({"customer_id": "ad-1", "stage": "reach", "at": bad});
-        let (status, body) = app.post("/api/v1/assignments", &admin, &request).await;
+        let (status, body) = app.assign_raw(&admin, &AssignCall::new("ad-1").stage("reach").at(bad)).await;
         assert_eq!(status, 422, "{bad}: {body}");
         assert_envelope(&body, "validation_failed");
         assert_eq!(body["error"]["details"][0]["field"], "at", "{body}");
@@ -92,9 +83,7 @@ async fn back_dating_needs_an_admin_key_and_a_time_not_in_the_future() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_lifecycle_is_served_to_admin_keys() {
-    let app = TestApp::spawn().await;
-    app.apply(experiments_copy().path()).await;
-    let admin = app.create_key(KeyRole::Admin).await;
+    let (app, admin) = TestApp::with_key(KeyRole::Admin).await;
     let storefront = app.create_key(KeyRole::Storefront).await;
     let (status, body) = app.get("/api/v1/lifecycle", Some(&admin)).await;
     assert_eq!(status, 200, "{body}");

@@ -1,19 +1,12 @@
 //! `POST /api/v1/events` end to end: all or nothing, idempotent, and the lifecycle it moves.
 
 use crate::support::app::assert_envelope;
-use crate::support::{experiments_copy, TestApp};
+use crate::support::{AssignCall, TestApp};
 use diesel::{ExpressionMethods, QueryDsl};
 use diesel_async::RunQueryDsl;
 use serde_json::{json, Value};
 use stagelab::db::schema::{customers, events};
 use stagelab::domain::key::KeyRole;
-
-async fn setup() -> (TestApp, String) {
-    let app = TestApp::spawn().await;
-    app.apply(experiments_copy().path()).await;
-    let key = app.create_key(KeyRole::Storefront).await;
-    (app, key)
-}
 
 fn stage(id: &str, customer: &str, stage: &str, at: &str) -> Value {
     json!({"id": id, "customer_id": customer, "type": "stage", "stage": stage, "occurred_at": at})
@@ -54,17 +47,17 @@ async fn assert_stage(app: &TestApp, customer: &str, stage: &str, at: &str) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn batches_are_stored_once_and_retries_count_as_duplicates() {
-    let (app, key) = setup().await;
+    let (app, key) = TestApp::with_key(KeyRole::Storefront).await;
     let batch = json!({"events": [
         stage("e1", "c1", "reach", "2026-11-01T10:00:00Z"),
         purchase("e2", "c1", 42.5, "2026-11-02T10:00:00Z"),
         referral("e3", "c1", "2026-11-03T10:00:00Z"),
         stage("e1", "c1", "reach", "2026-11-01T10:00:00Z"),
     ]});
-    let (status, body) = app.post("/api/v1/events", &key, &batch).await;
+    let (status, body) = app.send_events_raw(&key, &batch).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body, json!({"accepted": 3, "duplicates": 1}));
-    let (_, again) = app.post("/api/v1/events", &key, &batch).await;
+    let (_, again) = app.send_events_raw(&key, &batch).await;
     assert_eq!(again, json!({"accepted": 0, "duplicates": 4}));
     assert_eq!(stored_events(&app).await, 3);
 
@@ -78,27 +71,19 @@ async fn batches_are_stored_once_and_retries_count_as_duplicates() {
         .await
         .unwrap();
     app.wait_for_key_name(&other, "second-shop").await;
-    let (_, body) = app
-        .post("/api/v1/events", &other, &json!({"events": [stage("e1", "c9", "reach", "2026-11-01T10:00:00Z")]}))
-        .await;
+    let (_, body) =
+        app.send_events_raw(&other, &json!({"events": [stage("e1", "c9", "reach", "2026-11-01T10:00:00Z")]})).await;
     assert_eq!(body, json!({"accepted": 1, "duplicates": 0}));
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn racing_retries_count_once() {
-    let (app, key) = setup().await;
+    let (app, key) = TestApp::with_key(KeyRole::Storefront).await;
     let events: Vec<Value> =
         (0..200).map(|i| purchase(&format!("r{i}"), &format!("c{}", i % 20), 10.0, "2026-11-02T10:00:00Z")).collect();
-    let batch = json!({"events": events});
-    let answers = futures_util::future::join_all((0..8).map(|_| app.post("/api/v1/events", &key, &batch))).await;
-    let accepted: i64 = answers
-        .iter()
-        .map(|(s, b)| {
-            assert_eq!(*s, 200, "{b}");
-            b["accepted"].as_i64().unwrap()
-        })
-        .sum();
-    let duplicates: i64 = answers.iter().map(|(_, b)| b["duplicates"].as_i64().unwrap()).sum();
+    let answers = futures_util::future::join_all((0..8).map(|_| app.send_events(&key, &events))).await;
+    let accepted: u64 = answers.iter().map(|(accepted, _)| accepted).sum();
+    let duplicates: u64 = answers.iter().map(|(_, duplicates)| duplicates).sum();
     assert_eq!((accepted, duplicates), (200, 7 * 200));
     assert_eq!(stored_events(&app).await, 200);
     assert_eq!(customer_stage(&app, "c3").await.0.as_deref(), Some("retention"), "ten purchases each");
@@ -106,13 +91,13 @@ async fn racing_retries_count_once() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn one_invalid_event_rejects_the_whole_batch_with_every_problem() {
-    let (app, key) = setup().await;
+    let (app, key) = TestApp::with_key(KeyRole::Storefront).await;
     let batch = json!({"events": [
         stage("ok-1", "c1", "reach", "2026-11-01T10:00:00Z"),
         {"id": "bad-1", "customer_id": "c1", "type": "purchase", "occurred_at": "2026-11-01T10:00:00Z"},
         stage("bad-2", "c1", "loyalty", "not a time"),
     ]});
-    let (status, body) = app.post("/api/v1/events", &key, &batch).await;
+    let (status, body) = app.send_events_raw(&key, &batch).await;
     assert_eq!(status, 422);
     assert_envelope(&body, "validation_failed");
     let details: Vec<(i64, &str)> = body["error"]["details"]
@@ -130,28 +115,18 @@ async fn one_invalid_event_rejects_the_whole_batch_with_every_problem() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_customer_stage_is_the_furthest_reached() {
-    let (app, key) = setup().await;
-    let send = |events: Vec<Value>| {
-        let body = json!({"events": events});
-        let (app, key) = (&app, &key);
-        async move {
-            let (status, answer) = app.post("/api/v1/events", key, &body).await;
-            assert_eq!(status, 200, "{answer}");
-        }
-    };
-    send(vec![
-        stage("s1", "c1", "reach", "2026-11-01T10:00:00Z"),
-        stage("s2", "c1", "nurture", "2026-11-05T10:00:00Z"),
-    ])
-    .await;
+    let (app, key) = TestApp::with_key(KeyRole::Storefront).await;
+    let send = async |events: &[Value]| app.send_events(&key, events).await;
+    send(&[stage("s1", "c1", "reach", "2026-11-01T10:00:00Z"), stage("s2", "c1", "nurture", "2026-11-05T10:00:00Z")])
+        .await;
     let (stage_now, at) = customer_stage(&app, "c1").await;
     assert_eq!(stage_now.as_deref(), Some("nurture"));
     assert_eq!(at.unwrap().to_rfc3339(), "2026-11-05T10:00:00+00:00");
     // A late event for an earlier stage does not move the customer back.
-    send(vec![stage("s3", "c1", "acquisition", "2026-11-03T10:00:00Z")]).await;
+    send(&[stage("s3", "c1", "acquisition", "2026-11-03T10:00:00Z")]).await;
     assert_eq!(customer_stage(&app, "c1").await.0.as_deref(), Some("nurture"));
     // A later stage does; reaching it earlier than first recorded moves the time back.
-    send(vec![
+    send(&[
         stage("s4", "c1", "retention", "2026-11-09T10:00:00Z"),
         stage("s5", "c1", "retention", "2026-11-07T10:00:00Z"),
     ])
@@ -161,27 +136,20 @@ async fn the_customer_stage_is_the_furthest_reached() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn purchases_alone_give_a_lifecycle_that_assignment_uses() {
-    let (app, key) = setup().await;
-    let post = |events: Value| {
-        let body = json!({ "events": events });
-        let (app, key) = (&app, &key);
-        async move { app.post("/api/v1/events", key, &body).await }
-    };
-    post(json!([purchase("p1", "buyer", 30.0, "2026-11-02T10:00:00Z")])).await;
+    let (app, key) = TestApp::with_key(KeyRole::Storefront).await;
+    let send = async |events: &[Value]| app.send_events(&key, events).await;
+    send(&[purchase("p1", "buyer", 30.0, "2026-11-02T10:00:00Z")]).await;
     assert_eq!(customer_stage(&app, "buyer").await.0.as_deref(), Some("acquisition"));
     // Without a stage in the request, assignment uses the stored one.
-    let (_, body) =
-        app.post("/api/v1/assignments", &key, &json!({"customer_id": "buyer", "attributes": {"country": "JP"}})).await;
-    let experiments: Vec<&str> =
-        body["assignments"].as_array().unwrap().iter().map(|a| a["experiment"].as_str().unwrap()).collect();
-    assert!(experiments.iter().all(|e| *e == "second-purchase-coupon"), "{body}");
+    let got = app.assign(&key, &AssignCall::new("buyer").attributes(json!({"country": "JP"}))).await;
+    assert!(got.iter().all(|(e, _)| e == "second-purchase-coupon"), "{got:?}");
 
     // The same order again (as an import under another id would send it) is not a second purchase.
     let mut same_order = purchase("p1-again", "buyer", 30.0, "2026-11-02T10:00:00Z");
     same_order["order_id"] = json!("o-1");
     let mut first_order = purchase("p1b", "buyer", 30.0, "2026-11-02T10:00:00Z");
     first_order["order_id"] = json!("o-1");
-    post(json!([first_order, same_order])).await;
+    send(&[first_order, same_order]).await;
     assert_eq!(
         customer_stage(&app, "buyer").await.0.as_deref(),
         Some("retention"),
@@ -191,44 +159,42 @@ async fn purchases_alone_give_a_lifecycle_that_assignment_uses() {
     only_once["order_id"] = json!("o-9");
     let mut replayed = purchase("q1-import", "single", 30.0, "2026-11-02T10:00:00Z");
     replayed["order_id"] = json!("o-9");
-    post(json!([only_once, replayed])).await;
+    send(&[only_once, replayed]).await;
     assert_eq!(
         customer_stage(&app, "single").await.0.as_deref(),
         Some("acquisition"),
         "one order sent twice is one purchase"
     );
 
-    post(json!([purchase("p2", "buyer", 55.0, "2026-11-12T10:00:00Z")])).await;
+    send(&[purchase("p2", "buyer", 55.0, "2026-11-12T10:00:00Z")]).await;
     assert_eq!(customer_stage(&app, "buyer").await.0.as_deref(), Some("retention"));
-    post(json!([referral("f1", "buyer", "2026-11-15T10:00:00Z")])).await;
+    send(&[referral("f1", "buyer", "2026-11-15T10:00:00Z")]).await;
     assert_stage(&app, "buyer", "advocacy", "2026-11-15T10:00:00+00:00").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn batch_limits_and_credentials() {
-    let (app, key) = setup().await;
+    let (app, key) = TestApp::with_key(KeyRole::Storefront).await;
     let too_many: Vec<Value> =
         (0..10_001).map(|i| stage(&format!("x{i}"), "c", "reach", "2026-11-01T10:00:00Z")).collect();
-    let (status, body) = app.post("/api/v1/events", &key, &json!({"events": too_many})).await;
+    let (status, body) = app.send_events_raw(&key, &json!({"events": too_many})).await;
     assert_eq!(status, 413);
     assert_envelope(&body, "batch_too_large");
-    let (status, body) = app.post("/api/v1/events", &key, &json!({"events": []})).await;
+    let (status, body) = app.send_events_raw(&key, &json!({"events": []})).await;
     assert_eq!(status, 422);
     assert_envelope(&body, "validation_failed");
-    let (status, body) = app.post("/api/v1/events", &key, &json!({"event": []})).await;
+    let (status, body) = app.send_events_raw(&key, &json!({"event": []})).await;
     assert_eq!(status, 422);
     assert_envelope(&body, "validation_failed");
-    let (status, body) = app
-        .post("/api/v1/events", "nope", &json!({"events": [stage("a", "c", "reach", "2026-11-01T10:00:00Z")]}))
-        .await;
+    let (status, body) =
+        app.send_events_raw("nope", &json!({"events": [stage("a", "c", "reach", "2026-11-01T10:00:00Z")]})).await;
     assert_eq!(status, 401);
     assert_envelope(&body, "unauthorized");
     // The largest batch allowed goes through in one piece.
     let max: Vec<Value> = (0..10_000)
         .map(|i| purchase(&format!("m{i}"), &format!("c{}", i % 500), 5.0, "2026-11-01T10:00:00Z"))
         .collect();
-    let (status, body) = app.post("/api/v1/events", &key, &json!({"events": max})).await;
-    assert_eq!((status, body["accepted"].as_i64()), (200, Some(10_000)));
+    assert_eq!(app.send_events(&key, &max).await.0, 10_000);
 }
 
 /// A random history of 30 customers: stage events, purchases (some repeating an order id, some
@@ -307,17 +273,13 @@ async fn evidence_and_stages(
 
 #[tokio::test(flavor = "multi_thread")]
 async fn concurrent_batches_leave_every_customer_as_all_their_events_prove() {
-    let (app, key) = setup().await;
+    let (app, key) = TestApp::with_key(KeyRole::Storefront).await;
     let lifecycle = app.cache.snapshot().lifecycle.clone();
     // Eight overlapping batches at once, then eight more (summaries then exist and are merged into).
     for round in 0..2 {
         let history = random_history(round, 800);
-        let batches: Vec<Value> =
-            (0..8).map(|b| json!({"events": history.iter().skip(b).step_by(8).collect::<Vec<_>>()})).collect();
-        let answers = futures_util::future::join_all(batches.iter().map(|b| app.post("/api/v1/events", &key, b))).await;
-        for (status, body) in &answers {
-            assert_eq!(*status, 200, "{body}");
-        }
+        let batches: Vec<Vec<Value>> = (0..8).map(|b| history.iter().skip(b).step_by(8).cloned().collect()).collect();
+        futures_util::future::join_all(batches.iter().map(|b| app.send_events(&key, b))).await;
     }
     let (expected, stored) = evidence_and_stages(&app).await;
     assert_eq!(expected.len(), 30);
@@ -334,10 +296,9 @@ async fn concurrent_batches_leave_every_customer_as_all_their_events_prove() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_migration_summarises_events_stored_before_it_as_ingestion_does() {
     use diesel_async::SimpleAsyncConnection;
-    let (app, key) = setup().await;
+    let (app, key) = TestApp::with_key(KeyRole::Storefront).await;
     let history = random_history(7, 600);
-    let (status, body) = app.post("/api/v1/events", &key, &json!({"events": history})).await;
-    assert_eq!(status, 200, "{body}");
+    app.send_events(&key, &history).await;
     let (_, ingested) = evidence_and_stages(&app).await;
     // Undo the summaries and build them again from the events, as an upgrade does.
     let mut conn = app.pool.get().await.unwrap();
@@ -357,30 +318,28 @@ async fn the_migration_summarises_events_stored_before_it_as_ingestion_does() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn event_batches_and_assignments_for_the_same_new_customers_do_not_deadlock() {
-    let (app, key) = setup().await;
+    let (app, key) = TestApp::with_key(KeyRole::Storefront).await;
     // Both writers take the customers they create or change in id order, in one statement each.
     for round in 0..3 {
         let customers: Vec<String> = (0..300).rev().map(|i| format!("d{round}-{i:03}")).collect();
         let assign = json!({"customers": customers.iter().map(|c| json!({
             "customer_id": c, "stage": "reach", "attributes": {"country": "JP", "round": round}
         })).collect::<Vec<_>>()});
-        let batches: Vec<Value> = (0..4)
+        let batches: Vec<Vec<Value>> = (0..4)
             .map(|b| {
-                let events: Vec<Value> = customers
+                let day = format!("2026-11-0{}T10:00:00Z", b + 1);
+                customers
                     .iter()
                     .enumerate()
-                    .map(|(i, c)| {
-                        purchase(&format!("d{round}-{b}-{i}"), c, 5.0, &format!("2026-11-0{}T10:00:00Z", b + 1))
-                    })
-                    .collect();
-                json!({ "events": events })
+                    .map(|(i, c)| purchase(&format!("d{round}-{b}-{i}"), c, 5.0, &day))
+                    .collect()
             })
             .collect();
-        let events = futures_util::future::join_all(batches.iter().map(|b| app.post("/api/v1/events", &key, b)));
+        let events = futures_util::future::join_all(batches.iter().map(|b| app.send_events(&key, b)));
         let assignments =
             futures_util::future::join_all((0..4).map(|_| app.post("/api/v1/assignments/batch", &key, &assign)));
-        let (events, assignments) = tokio::join!(events, assignments);
-        for (status, body) in events.iter().chain(&assignments) {
+        let (_, assignments) = tokio::join!(events, assignments);
+        for (status, body) in &assignments {
             assert_eq!(*status, 200, "{body}");
         }
         // Four purchases each (days 1 to 4): retention since the second, on day 2.
@@ -390,12 +349,9 @@ async fn event_batches_and_assignments_for_the_same_new_customers_do_not_deadloc
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_unreadable_summary_is_rebuilt_from_the_events_and_never_moves_a_customer_back() {
-    let (app, key) = setup().await;
-    let batch = json!({"events": [
-        purchase("u1", "u", 10.0, "2026-11-01T10:00:00Z"),
-        purchase("u2", "u", 10.0, "2026-11-03T10:00:00Z"),
-    ]});
-    assert_eq!(app.post("/api/v1/events", &key, &batch).await.0, 200);
+    let (app, key) = TestApp::with_key(KeyRole::Storefront).await;
+    let batch = [purchase("u1", "u", 10.0, "2026-11-01T10:00:00Z"), purchase("u2", "u", 10.0, "2026-11-03T10:00:00Z")];
+    app.send_events(&key, &batch).await;
     assert_eq!(customer_stage(&app, "u").await.0.as_deref(), Some("retention"));
     let mut conn = app.pool.get().await.unwrap();
     diesel::update(customers::table.filter(customers::customer_id.eq("u")))
@@ -405,9 +361,7 @@ async fn an_unreadable_summary_is_rebuilt_from_the_events_and_never_moves_a_cust
         .unwrap();
     drop(conn);
     // A third purchase alone would say "acquisition"; rebuilt from all events it stays retention.
-    let (status, body) =
-        app.post("/api/v1/events", &key, &json!({"events": [purchase("u3", "u", 10.0, "2026-11-05T10:00:00Z")]})).await;
-    assert_eq!(status, 200, "{body}");
+    app.send_events(&key, &[purchase("u3", "u", 10.0, "2026-11-05T10:00:00Z")]).await;
     assert_stage(&app, "u", "retention", "2026-11-03T10:00:00+00:00").await;
     let (expected, stored) = evidence_and_stages(&app).await;
     let summary: stagelab::events::progress::Evidence = serde_json::from_value(stored["u"].0.clone()).unwrap();
@@ -416,9 +370,8 @@ async fn an_unreadable_summary_is_rebuilt_from_the_events_and_never_moves_a_cust
 
 #[tokio::test(flavor = "multi_thread")]
 async fn times_are_kept_to_the_microsecond_and_an_absorbed_event_writes_nothing() {
-    let (app, key) = setup().await;
-    let first = json!({"events": [stage("n1", "n", "nurture", "2026-11-01T10:00:00.123456789Z")]});
-    assert_eq!(app.post("/api/v1/events", &key, &first).await.0, 200);
+    let (app, key) = TestApp::with_key(KeyRole::Storefront).await;
+    app.send_events(&key, &[stage("n1", "n", "nurture", "2026-11-01T10:00:00.123456789Z")]).await;
     let (_, at) = customer_stage(&app, "n").await;
     assert_eq!(at.unwrap().to_rfc3339(), "2026-11-01T10:00:00.123456+00:00");
     let updated_at = |app: &TestApp| {
@@ -435,8 +388,7 @@ async fn times_are_kept_to_the_microsecond_and_an_absorbed_event_writes_nothing(
     };
     let before = updated_at(&app).await;
     // The same stage again, later: already proven earlier, so the customer row is not rewritten.
-    let again = json!({"events": [stage("n2", "n", "nurture", "2026-11-02T10:00:00.5Z")]});
-    assert_eq!(app.post("/api/v1/events", &key, &again).await.0, 200);
+    app.send_events(&key, &[stage("n2", "n", "nurture", "2026-11-02T10:00:00.5Z")]).await;
     assert_eq!(updated_at(&app).await, before);
     let (expected, stored) = evidence_and_stages(&app).await;
     let summary: stagelab::events::progress::Evidence = serde_json::from_value(stored["n"].0.clone()).unwrap();

@@ -4,7 +4,7 @@
 //! healthy afterwards.
 
 use crate::support::app::read;
-use crate::support::{shipped_experiments, TestApp};
+use crate::support::TestApp;
 use diesel::QueryDsl;
 use diesel_async::RunQueryDsl;
 use rand::rngs::StdRng;
@@ -253,9 +253,7 @@ async fn counts(app: &TestApp) -> (i64, i64, i64) {
 
 #[tokio::test]
 async fn a_thousand_hostile_bodies_get_4xx_envelopes_and_store_nothing() {
-    let app = TestApp::spawn().await;
-    app.apply(&shipped_experiments()).await;
-    let token = app.create_key(KeyRole::Storefront).await;
+    let (app, token) = TestApp::with_key(KeyRole::Storefront).await;
     app.wait_for_key_name(&token, "test").await;
     let before = counts(&app).await;
     assert_eq!(before, (0, 0, 0));
@@ -298,11 +296,9 @@ async fn a_thousand_hostile_bodies_get_4xx_envelopes_and_store_nothing() {
     // Still healthy, and valid requests still work and store.
     let (status, _) = app.get("/healthz", None).await;
     assert_eq!(status, 200);
-    let (status, body) = app.post("/api/v1/assignments", &token, &valid_request(1)).await;
+    let (status, body) = app.assign_raw(&token, &valid_request(1)).await;
     assert_eq!(status, 200, "{body}");
-    let (status, body) = app.post("/api/v1/events", &token, &json!({"events": [valid_event(1)]})).await;
-    assert_eq!(status, 200, "{body}");
-    assert_eq!(body["accepted"], 1);
+    assert_eq!(app.send_events(&token, &[valid_event(1)]).await.0, 1);
     let (customers, events, _) = counts(&app).await;
     assert!(customers >= 1 && events == 1, "the valid requests were stored");
 }

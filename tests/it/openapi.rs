@@ -2,7 +2,7 @@
 //! openapi-spec-validator, and schemathesis finds no server error against a running app with
 //! running experiments.
 
-use crate::support::{pytools, shipped_experiments, TestApp};
+use crate::support::{pytools, AssignCall, TestApp};
 use serde_json::{json, Value};
 use stagelab::domain::key::KeyRole;
 use std::path::Path;
@@ -62,25 +62,15 @@ async fn answered(app: &TestApp, route: &str, class: char) -> u64 {
 #[tokio::test]
 async fn schemathesis_finds_no_server_error() {
     let Some(bin) = pytools::bin_dir() else { return };
-    let app = TestApp::spawn().await;
-    app.apply(&shipped_experiments()).await;
-    let admin = app.create_key(KeyRole::Admin).await;
+    let (app, admin) = TestApp::with_key(KeyRole::Admin).await;
     let storefront = app.create_key(KeyRole::Storefront).await;
     app.wait_for_key_name(&admin, "test").await;
     app.wait_for_key_name(&storefront, "test").await;
     // Some history, so that the results have numbers.
-    let (status, body) = app
-        .post(
-            "/api/v1/assignments",
-            &storefront,
-            &json!({"customer_id": "c-1", "stage": "acquisition", "attributes": {"country": "JP"}}),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
+    app.assign(&storefront, &AssignCall::new("c-1").stage("acquisition").attributes(json!({"country": "JP"}))).await;
     let event = json!({"id": "e-1", "customer_id": "c-1", "type": "purchase", "value": 42.5,
         "occurred_at": chrono::Utc::now().to_rfc3339()});
-    let (status, body) = app.post("/api/v1/events", &storefront, &json!({"events": [event]})).await;
-    assert_eq!(status, 200, "{body}");
+    app.send_events(&storefront, &[event]).await;
 
     let dir = tempfile::tempdir().unwrap();
     let schema = format!("{}/api/openapi.json", app.address);

@@ -2,13 +2,14 @@
 //! report and `stagelab report`.
 
 use crate::support::app::assert_envelope;
+use crate::support::keys::insert_key;
 use crate::support::{cli, shipped_experiments, TestApp};
 use chrono::{DateTime, Duration, Utc};
 use diesel::sql_types::{BigInt, Bool, Text, Timestamptz};
 use diesel_async::RunQueryDsl;
 use serde_json::{json, Value};
-use stagelab::db::models::{api_keys, experiments};
-use stagelab::domain::key::{self, KeyRole};
+use stagelab::db::models::experiments;
+use stagelab::domain::key::KeyRole;
 use stagelab::stats::{self, Mean, Proportion, Summary};
 
 const EXPERIMENT: &str = r#"
@@ -89,7 +90,7 @@ async fn seed() -> Seeded {
     expose(&app, "c11", "control", now - Duration::days(5), false).await;
     expose(&app, "qa", "control", t0, true).await;
     let d = |days: i64| ts(t0 + Duration::days(days));
-    let events = json!({"events": [
+    let events = json!([
         // c0: first order long before exposure, second order in the window → retention on day 5.
         {"id": "e1", "customer_id": "c0", "type": "purchase", "value": 30.0, "order_id": "a", "occurred_at": d(-60)},
         {"id": "e2", "customer_id": "c0", "type": "purchase", "value": 100.0, "order_id": "b", "occurred_at": d(5)},
@@ -110,21 +111,14 @@ async fn seed() -> Seeded {
         {"id": "e12", "customer_id": "t3", "type": "stage", "stage": "retention", "occurred_at": d(4)},
         {"id": "e13", "customer_id": "t4", "type": "stage", "stage": "nurture", "occurred_at": d(6)},
         {"id": "e14", "customer_id": "t0", "type": "purchase", "value": 80.0, "order_id": "o-1", "occurred_at": d(1)},
-    ]});
-    let (status, body) = app.post("/api/v1/events", &admin, &events).await;
-    assert_eq!(status, 200, "{body}");
+    ]);
+    app.send_events(&admin, events.as_array().unwrap()).await;
     // The same order again from a second source: one order, not two.
-    let token = key::generate(KeyRole::Storefront);
-    let mut conn = app.pool.get().await.unwrap();
-    let new =
-        api_keys::NewApiKey { name: "import", role: "storefront", prefix: &token.prefix, token_hash: &token.hash };
-    api_keys::insert(&mut conn, &new).await.unwrap();
-    let again = json!({"events": [
-        {"id": "x1", "customer_id": "t0", "type": "purchase", "value": 80.0, "order_id": "o-1", "occurred_at": d(1)},
-    ]});
-    let (status, body) = app.post("/api/v1/events", &token.token, &again).await;
-    assert_eq!(status, 200, "{body}");
-    assert_eq!(body["accepted"], 1);
+    let import = insert_key(&mut app.pool.get().await.unwrap(), "import", KeyRole::Storefront).await;
+    let again = json!(
+        {"id": "x1", "customer_id": "t0", "type": "purchase", "value": 80.0, "order_id": "o-1", "occurred_at": d(1)}
+    );
+    assert_eq!(app.send_events(&import, &[again]).await.0, 1);
     Seeded { app, admin }
 }
 
@@ -311,9 +305,7 @@ async fn results_need_an_admin_key_and_an_existing_experiment() {
 
 #[tokio::test]
 async fn an_experiment_without_data_has_a_report() {
-    let app = TestApp::spawn().await;
-    app.apply(&shipped_experiments()).await;
-    let admin = app.create_key(KeyRole::Admin).await;
+    let (app, admin) = TestApp::with_key(KeyRole::Admin).await;
     let (status, r) = app.get("/api/v1/experiments/second-purchase-coupon/results", Some(&admin)).await;
     assert_eq!(status, 200, "{r}");
     assert_eq!(r["exposures"]["total"], 0);
@@ -363,14 +355,13 @@ async fn incremental_refreshes_equal_a_full_rebuild() {
     expose(&app, "c12", "control", t0, false).await;
     expose(&app, "t10", "coupon10", t0, false).await;
     let d = |days: i64| ts(t0 + Duration::days(days));
-    let events = json!({"events": [
+    let events = json!([
         {"id": "n1", "customer_id": "c5", "type": "stage", "stage": "retention", "occurred_at": d(7)},
         {"id": "n2", "customer_id": "t10", "type": "purchase", "value": 20.0, "occurred_at": d(2)},
         {"id": "n3", "customer_id": "t4", "type": "purchase", "value": 15.0, "occurred_at": d(8)},
         {"id": "n4", "customer_id": "c12", "type": "referral", "occurred_at": d(3)},
-    ]});
-    let (status, body) = app.post("/api/v1/events", &admin, &events).await;
-    assert_eq!(status, 200, "{body}");
+    ]);
+    app.send_events(&admin, events.as_array().unwrap()).await;
     let incremental = report_now(&app, &admin).await;
     let control = &metric(&incremental, "conversion")["variants"][0];
     assert_eq!((control["n"].as_u64(), control["conversions"].as_u64()), (Some(11), Some(4)));

@@ -4,13 +4,13 @@
 //! their variants on either node.
 
 use crate::support::cli::{serve_command, signal, spawn_serve};
-use crate::support::{experiments_copy, TestDb};
+use crate::support::keys::insert_key;
+use crate::support::{edit, experiments_copy, TestDb};
 use diesel::sql_types::BigInt;
 use diesel_async::RunQueryDsl;
 use nix::sys::signal::Signal;
 use serde_json::{json, Value};
-use stagelab::db::models::api_keys;
-use stagelab::domain::key::{self, KeyRole};
+use stagelab::domain::key::KeyRole;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -41,10 +41,8 @@ async fn two_nodes_on_one_database_agree_and_count_each_exposure_once() {
     let pool = db.pool();
     let files = experiments_copy();
     stagelab::apply::run(&pool, files.path(), false, "test").await.unwrap();
-    let token = key::generate(KeyRole::Storefront);
     let mut conn = pool.get().await.unwrap();
-    let new = api_keys::NewApiKey { name: "shop", role: "storefront", prefix: &token.prefix, token_hash: &token.hash };
-    api_keys::insert(&mut conn, &new).await.unwrap();
+    let token = insert_key(&mut conn, "shop", KeyRole::Storefront).await;
 
     let (mut a, node_a) = spawn_serve(serve_command(db.url()));
     let (mut b, node_b) = spawn_serve(serve_command(db.url()));
@@ -55,7 +53,7 @@ async fn two_nodes_on_one_database_agree_and_count_each_exposure_once() {
     let mut first: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
     for chunk in customers.chunks(50) {
         let answers = futures_util::future::join_all(chunk.iter().map(|c| {
-            let (client, a, b, token) = (&client, &node_a, &node_b, &token.token);
+            let (client, a, b, token) = (&client, &node_a, &node_b, &token);
             async move { (c.clone(), tokio::join!(assign(client, a, token, c), assign(client, b, token, c))) }
         }))
         .await;
@@ -70,15 +68,13 @@ async fn two_nodes_on_one_database_agree_and_count_each_exposure_once() {
     assert_eq!(stored.n as usize, assigned, "one exposure per customer and experiment");
 
     // A definition change, applied once: both nodes pick it up, and nobody moves.
-    let path = files.path().join("welcome-offer.toml");
-    let text = std::fs::read_to_string(&path).unwrap();
-    std::fs::write(&path, text.replacen("weight = 0.5", "weight = 0.9", 1).replacen("weight = 0.5", "weight = 0.1", 1))
-        .unwrap();
+    edit(files.path(), "welcome-offer.toml", "weight = 0.5", "weight = 0.9");
+    edit(files.path(), "welcome-offer.toml", "weight = 0.5", "weight = 0.1");
     stagelab::apply::run(&pool, files.path(), false, "test").await.unwrap();
     tokio::time::sleep(Duration::from_millis(500)).await;
     for (i, (customer, variants)) in first.iter().enumerate() {
         let node = if i % 2 == 0 { &node_b } else { &node_a };
-        assert_eq!(&assign(&client, node, &token.token, customer).await, variants, "{customer} moved");
+        assert_eq!(&assign(&client, node, &token, customer).await, variants, "{customer} moved");
     }
     let after: Count = diesel::sql_query("SELECT count(*) AS n FROM exposures").get_result(&mut conn).await.unwrap();
     assert_eq!(after.n, stored.n, "returning customers add no exposures");
@@ -87,7 +83,7 @@ async fn two_nodes_on_one_database_agree_and_count_each_exposure_once() {
     let (mut control, mut entered) = (0, 0);
     for i in 0..400 {
         let node = if i % 2 == 0 { &node_a } else { &node_b };
-        let got = assign(&client, node, &token.token, &format!("n-{i}")).await;
+        let got = assign(&client, node, &token, &format!("n-{i}")).await;
         if let Some(variant) = got.get("welcome-offer") {
             entered += 1;
             control += usize::from(variant == "control");

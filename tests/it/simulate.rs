@@ -3,6 +3,7 @@
 //! store once.
 
 use crate::support::cli::{run, signal, spawn_serve, stderr, stdout};
+use crate::support::keys::insert_key;
 use crate::support::{experiments_copy, TestApp, TestDb};
 use diesel::sql_types::{BigInt, Text};
 use diesel_async::RunQueryDsl;
@@ -271,21 +272,13 @@ async fn the_demo_reports_show_the_winner_the_loser_and_no_effect() {
     let db = TestDb::new().await;
     let (mut server, url) = spawn_serve(demo_of(&db, "120000"));
     demo_done(&db, Duration::from_secs(600)).await;
-    let token = stagelab::domain::key::generate(stagelab::domain::key::KeyRole::Admin);
-    let mut conn = db.conn().await;
-    let new = stagelab::db::models::api_keys::NewApiKey {
-        name: "check",
-        role: "admin",
-        prefix: &token.prefix,
-        token_hash: &token.hash,
-    };
-    stagelab::db::models::api_keys::insert(&mut conn, &new).await.unwrap();
+    let token = insert_key(&mut db.conn().await, "check", KeyRole::Admin).await;
     let client = reqwest::Client::new();
     let mut outcomes = Vec::new();
     for experiment in ["second-purchase-coupon", "welcome-offer", "referral-reward"] {
         let r: serde_json::Value = client
             .get(format!("{url}/api/v1/experiments/{experiment}/results"))
-            .bearer_auth(&token.token)
+            .bearer_auth(&token)
             .send()
             .await
             .unwrap()

@@ -1,6 +1,6 @@
 //! The admin UI: login with CSRF and rate limiting, sessions, pages, security headers, logout.
 
-use crate::support::{shipped_experiments, TestApp};
+use crate::support::TestApp;
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use reqwest::redirect::Policy;
 use stagelab::db::models::users;
@@ -81,8 +81,7 @@ fn form_of(v: &[(String, String)]) -> Vec<(&str, &str)> {
 }
 
 async fn app_with_user(role: &str) -> TestApp {
-    let app = TestApp::spawn().await;
-    app.apply(&shipped_experiments()).await;
+    let app = TestApp::with_experiments().await;
     let hash = password::hash(PASSWORD).unwrap();
     let mut conn = app.pool.get().await.unwrap();
     users::insert(&mut conn, &users::NewUser { email: "ana@example.com", password_hash: &hash, role }).await.unwrap();

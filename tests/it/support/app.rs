@@ -1,6 +1,9 @@
-//! The real application on port 0 against a test database.
+//! The real application on port 0 against a test database, and plain HTTP calls to it. Typed
+//! storefront calls are in [`super::api`], waiting for its cache in [`super::cache`].
 
-use super::TestDb;
+use super::keys::insert_key;
+use super::{shipped_experiments, TestDb};
+use serde::Serialize;
 use serde_json::Value;
 use stagelab::config::Config;
 use stagelab::startup::Application;
@@ -37,6 +40,20 @@ impl TestApp {
         TestApp { address, db, pool, client: reqwest::Client::new(), cache, handle }
     }
 
+    /// Starts the app with the shipped experiments applied (and in its snapshot).
+    pub async fn with_experiments() -> TestApp {
+        let app = TestApp::spawn().await;
+        app.apply(&shipped_experiments()).await;
+        app
+    }
+
+    /// [`TestApp::with_experiments`] and a key of `role`; returns the app and the key's token.
+    pub async fn with_key(role: stagelab::domain::key::KeyRole) -> (TestApp, String) {
+        let app = TestApp::with_experiments().await;
+        let key = app.create_key(role).await;
+        (app, key)
+    }
+
     /// GET a path; returns status and body (JSON, or the text as a JSON string).
     pub async fn get(&self, path: &str, token: Option<&str>) -> (u16, Value) {
         let mut req = self.client.get(format!("{}{path}", self.address));
@@ -46,18 +63,16 @@ impl TestApp {
         read(req.send().await.unwrap()).await
     }
 
-    /// Creates an API key directly in the database; returns its token.
+    /// POSTs JSON to a path with a key; returns status and body (as [`TestApp::get`]).
+    pub async fn post(&self, path: &str, token: &str, body: &impl Serialize) -> (u16, Value) {
+        let request = self.client.post(format!("{}{path}", self.address)).bearer_auth(token).json(body);
+        read(request.send().await.unwrap()).await
+    }
+
+    /// Creates an API key named `test` directly in the database; returns its token. The app
+    /// knows it once [`TestApp::wait_for_key_name`] says so.
     pub async fn create_key(&self, role: stagelab::domain::key::KeyRole) -> String {
-        let token = stagelab::domain::key::generate(role);
-        let mut conn = self.pool.get().await.unwrap();
-        let new = stagelab::db::models::api_keys::NewApiKey {
-            name: "test",
-            role: role.as_str(),
-            prefix: &token.prefix,
-            token_hash: &token.hash,
-        };
-        stagelab::db::models::api_keys::insert(&mut conn, &new).await.unwrap();
-        token.token
+        insert_key(&mut self.pool.get().await.unwrap(), "test", role).await
     }
 }
 

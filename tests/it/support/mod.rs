@@ -1,26 +1,21 @@
-//! Test harness: isolated databases ([`TestDb`]), the app on port 0 ([`TestApp`]) and the
-//! `stagelab` binary against a test database ([`cli`]).
+//! Test harness: isolated databases ([`TestDb`]), the app on port 0 ([`TestApp`]) with typed
+//! storefront calls ([`api`]) and waits for its cache ([`cache`]), experiment files
+//! ([`experiments`]) and the `stagelab` binary against a test database ([`cli`]).
+//!
+//! Every helper that more than one test file uses lives here; a test file keeps only what is
+//! specific to it.
 
+pub mod api;
 pub mod app;
+pub mod cache;
 pub mod cli;
 pub mod db;
+pub mod experiments;
+pub mod keys;
 pub mod pytools;
 pub mod writes;
 
+pub use api::AssignCall;
 pub use app::TestApp;
 pub use db::TestDb;
-
-/// The experiment files shipped in `experiments/`.
-pub fn shipped_experiments() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments")
-}
-
-/// A copy of `experiments/` in a temporary directory, to edit in a test.
-pub fn experiments_copy() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for entry in std::fs::read_dir(shipped_experiments()).unwrap() {
-        let path = entry.unwrap().path();
-        std::fs::copy(&path, dir.path().join(path.file_name().unwrap())).unwrap();
-    }
-    dir
-}
+pub use experiments::{edit, experiments_copy, shipped_experiments};

@@ -1,10 +1,11 @@
 //! Shared by the tests that check acknowledged writes survive a fault: a database with the
 //! shipped experiments and a storefront key, and the check that acknowledged assignments are stored.
 
+use super::keys::insert_key;
 use super::shipped_experiments;
 use diesel_async::AsyncPgConnection;
-use stagelab::db::models::{api_keys, experiments};
-use stagelab::domain::key::{self, KeyRole};
+use stagelab::db::models::experiments;
+use stagelab::domain::key::KeyRole;
 use std::collections::HashMap;
 
 /// Migrates the database at `url`, applies the shipped experiments and creates a storefront key;
@@ -13,11 +14,7 @@ pub async fn prepare(url: &str) -> String {
     stagelab::db::migrate::run_pending(url).await.unwrap();
     let pool = stagelab::db::build_pool(url, 2).unwrap();
     stagelab::apply::run(&pool, &shipped_experiments(), false, "test").await.unwrap();
-    let token = key::generate(KeyRole::Storefront);
-    let mut conn = pool.get().await.unwrap();
-    let new = api_keys::NewApiKey { name: "shop", role: "storefront", prefix: &token.prefix, token_hash: &token.hash };
-    api_keys::insert(&mut conn, &new).await.unwrap();
-    token.token
+    insert_key(&mut pool.get().await.unwrap(), "shop", KeyRole::Storefront).await
 }
 
 /// Every acknowledged `welcome-offer` assignment (customer → variant key) is stored with the
