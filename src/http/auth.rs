@@ -30,38 +30,42 @@ impl FromRequest for ApiKey {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
-    /// Also leaves the key in the request's extensions, for the request log.
+    /// While the demo fills its history, the demo key's id is also left in the request's
+    /// extensions ([`QuietKey`]), so that the request log can keep its lines below `info`.
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let (request, authenticated) = (req.clone(), authenticate(req));
+        let token = bearer_token(req);
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let request = req.clone();
         Box::pin(async move {
-            let key = authenticated.await?;
-            request.extensions_mut().insert(key.clone());
+            let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
+            let key = authenticate(token?, &state).await?;
+            if state.quiet_key() == Some(key.id) {
+                request.extensions_mut().insert(QuietKey);
+            }
             Ok(key)
         })
     }
 }
 
-/// The key of the request's bearer token.
-fn authenticate(req: &HttpRequest) -> Pin<Box<dyn Future<Output = Result<ApiKey, ApiError>>>> {
-    let token = bearer_token(req);
-    let state = req.app_data::<web::Data<AppState>>().cloned();
-    Box::pin(async move {
-        let token = token?;
-        let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
-        // The key table is in memory (refreshed on every change); the database is asked only
-        // about a key the snapshot does not know yet (created a moment ago). Keys are found by
-        // their prefix and the token's digest is compared in constant time.
-        if let Some(known) = state.cache.snapshot().key(&token) {
-            return Ok(ApiKey { id: known.id, name: known.name.clone(), role: known.role });
-        }
-        let invalid = || ApiError::new(Code::Unauthorized, "The API key is not valid (unknown or revoked).");
-        if key::prefix(&token).is_none() || !state.key_misses.allow() {
-            return Err(invalid());
-        }
-        let mut conn = state.pool.get().await?;
-        let found = api_keys::find_active(&mut conn, &token).await?.ok_or_else(invalid)?;
-        Ok(ApiKey { id: found.id, name: found.name, role: found.role })
-    })
+/// Marks a request made with the key whose requests are logged at debug level only.
+#[derive(Debug, Clone, Copy)]
+pub struct QuietKey;
+
+/// The active key of `token`.
+async fn authenticate(token: String, state: &AppState) -> Result<ApiKey, ApiError> {
+    // The key table is in memory (refreshed on every change); the database is asked only about a
+    // key the snapshot does not know yet (created a moment ago). Keys are found by their prefix
+    // and the token's digest is compared in constant time.
+    if let Some(known) = state.cache.snapshot().key(&token) {
+        return Ok(ApiKey { id: known.id, name: known.name.clone(), role: known.role });
+    }
+    let invalid = || ApiError::new(Code::Unauthorized, "The API key is not valid (unknown or revoked).");
+    if key::prefix(&token).is_none() || !state.key_misses.allow() {
+        return Err(invalid());
+    }
+    let mut conn = state.pool.get().await?;
+    let found = api_keys::find_active(&mut conn, &token).await?.ok_or_else(invalid)?;
+    Ok(ApiKey { id: found.id, name: found.name, role: found.role })
 }
 
 impl FromRequest for AdminKey {
