@@ -265,6 +265,46 @@ async fn the_demo_fills_an_empty_store_once() {
     again.wait().unwrap();
 }
 
+/// What a newcomer's terminal shows: the URL, the login, the summary and the login again, and
+/// no request lines of the demo's own simulated traffic at the default log level, while a real
+/// request is still logged.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_demo_terminal_shows_the_login_and_summary_but_not_its_own_requests() {
+    let db = TestDb::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (out, err) = (dir.path().join("stdout"), dir.path().join("stderr"));
+    let mut cmd = demo(&db);
+    cmd.env("STAGELAB_LOG", "info").env("STAGELAB_LOG_FORMAT", "text");
+    let file = |p: &Path| std::fs::File::create(p).unwrap();
+    let mut server = cmd.stdout(file(&out)).stderr(file(&err)).spawn().unwrap();
+    demo_done(&db, Duration::from_secs(60)).await;
+    let printed = std::fs::read_to_string(&out).unwrap();
+    let url = printed.split_whitespace().find(|w| w.starts_with("http://")).expect("the URL").to_string();
+    let token = insert_key(&mut db.conn().await, "real", KeyRole::Admin).await;
+    let real = reqwest::Client::new().get(format!("{url}/api/v1/lifecycle")).bearer_auth(&token).send().await;
+    assert_eq!(real.unwrap().status(), 200);
+    // The history is marked done just before the summary is printed.
+    let started = Instant::now();
+    while !std::fs::read_to_string(&out).unwrap().contains("history ready") {
+        assert!(started.elapsed() < Duration::from_secs(10), "no summary");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    signal(&server, Signal::SIGTERM);
+    server.wait().unwrap();
+    let (printed, logged) = (std::fs::read_to_string(&out).unwrap(), std::fs::read_to_string(&err).unwrap());
+    let logins = printed.lines().filter(|l| l.starts_with("demo: log in as admin@stagelab.local")).count();
+    assert_eq!(logins, 2, "the login, and again with the summary:\n{printed}");
+    let summary = printed.lines().position(|l| l.starts_with("demo: history ready")).expect("a summary");
+    assert!(printed.lines().skip(summary).any(|l| l.starts_with("demo: log in as")), "{printed}");
+    let requests: Vec<&str> = logged.lines().filter(|l| l.contains(" request ") || l.ends_with(" request")).collect();
+    assert!(
+        requests.iter().all(|l| !l.contains("/api/v1/assignments") && !l.contains("/api/v1/events")),
+        "the simulated traffic was logged:\n{}",
+        requests.join("\n")
+    );
+    assert!(requests.iter().any(|l| l.contains("route=/api/v1/lifecycle")), "the real request:\n{logged}");
+}
+
 /// The full-size demo (the default 120,000 customers; about 45 s in a debug build): its reports
 /// show the winner, the loser and the experiment without an effect as such.
 #[tokio::test(flavor = "multi_thread")]
