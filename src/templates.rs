@@ -7,9 +7,10 @@ use minijinja::Environment;
 use std::sync::LazyLock;
 
 /// Every template, by name.
-const TEMPLATES: [(&str, &str); 13] = [
+const TEMPLATES: [(&str, &str); 14] = [
     ("base.html", include_str!("../templates/base.html")),
     ("report.html", include_str!("../templates/report.html")),
+    ("decision.html", include_str!("../templates/decision.html")),
     ("login.html", include_str!("../templates/login.html")),
     ("dashboard.html", include_str!("../templates/dashboard.html")),
     ("experiments.html", include_str!("../templates/experiments.html")),

@@ -3,6 +3,7 @@
 //! except [`compute`], which loads what [`build`] needs, and [`Reports`], which computes reports
 //! a few at a time and keeps outcome rows current in the background.
 
+mod decision;
 pub mod format;
 mod funnel;
 mod load;
@@ -16,6 +17,7 @@ mod verdict;
 #[cfg(test)]
 pub(crate) mod tests;
 
+pub use decision::{Decision, Recommendation};
 pub use load::{compute, refresh, Computed};
 pub use report::Report;
 pub use reports::{ReportError, Reports};
@@ -116,6 +118,16 @@ pub fn build(input: &Input<'_>) -> Report {
             running: def.status == Status::Running,
         },
     );
+    let sample_reached =
+        stopped || progress.sample_needed.is_some_and(|s| exposures.variants.iter().all(|v| v.mature >= s.per_variant));
+    let decision = decision::decide(&decision::Evidence {
+        metrics: &metric_reports,
+        srm: &srm,
+        alpha: alpha.get(),
+        sequential,
+        sample_reached,
+        days_remaining: progress.days_remaining,
+    });
     Report {
         experiment: def.key.clone(),
         name: def.name.clone(),
@@ -139,6 +151,7 @@ pub fn build(input: &Input<'_>) -> Report {
         srm,
         metrics: metric_reports,
         verdicts,
+        decision,
         funnel,
         time_to_goal,
         progress,

@@ -43,6 +43,8 @@ pub struct Report {
     pub metrics: Vec<MetricReport>,
     /// Plain-language conclusions: one per treatment on the primary metric, plus guardrail alarms.
     pub verdicts: Vec<Verdict>,
+    /// What to do now (CONTRACT §7).
+    pub decision: super::Decision,
     /// Downstream funnel per variant.
     pub funnel: Funnel,
     /// Time to goal per variant.

@@ -1,8 +1,9 @@
-//! The report as CSV: one row per metric and variant, with full-precision numbers.
+//! The report as CSV: one row per metric and variant, with full-precision numbers; the
+//! experiment's decision closes every row.
 
 use crate::analysis::report::{Kind, Report, Role};
 
-const HEADER: [&str; 21] = [
+const HEADER: [&str; 23] = [
     "experiment",
     "metric",
     "role",
@@ -24,6 +25,8 @@ const HEADER: [&str; 21] = [
     "adjusted_p_value",
     "significant",
     "srm_p_value",
+    "recommendation",
+    "recommended_variant",
 ];
 
 /// Renders `report` as CSV text.
@@ -32,6 +35,8 @@ pub fn render(report: &Report) -> String {
     // Writing to a Vec cannot fail; the results are ignored deliberately below via `ok()`.
     w.write_record(HEADER).ok();
     let num = |x: Option<f64>| x.map_or_else(String::new, |x| x.to_string());
+    // The decision is the experiment's: the same on every row.
+    let recommendation = report.decision.recommendation.as_str().to_string();
     for m in &report.metrics {
         for v in &m.variants {
             let role = match m.role {
@@ -66,6 +71,8 @@ pub fn render(report: &Report) -> String {
                 num(v.adjusted_p_value),
                 v.significant.map_or_else(String::new, |s| s.to_string()),
                 report.srm.p_value.to_string(),
+                recommendation.clone(),
+                report.decision.variant.clone().unwrap_or_default(),
             ];
             w.write_record(&record).ok();
         }

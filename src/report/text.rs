@@ -21,6 +21,16 @@ fn write_all(s: &mut String, r: &Report) -> std::fmt::Result {
     )?;
     writeln!(s, "Generated {}", r.generated_at.format("%Y-%m-%d %H:%M UTC"))?;
     writeln!(s)?;
+    let d = &r.decision;
+    let variant = d.variant.as_deref().map_or_else(String::new, |v| format!(" {v}"));
+    writeln!(s, "Recommendation: {}{variant}", d.recommendation.as_str().replace('_', " "))?;
+    for reason in &d.reasons {
+        writeln!(s, "  - {reason}")?;
+    }
+    if let Some(days) = d.days_remaining {
+        writeln!(s, "  about {days} more days until the planned sample")?;
+    }
+    writeln!(s)?;
     for v in &r.verdicts {
         writeln!(s, "* {}", v.text)?;
     }

@@ -8,6 +8,7 @@ mod apply;
 mod assignments;
 mod backdating;
 mod cli;
+mod decisions;
 mod durability;
 mod embedded;
 mod errors;

@@ -314,7 +314,7 @@ async fn the_demo_reports_show_the_winner_the_loser_and_no_effect() {
     demo_done(&db, Duration::from_secs(600)).await;
     let token = insert_key(&mut db.conn().await, "check", KeyRole::Admin).await;
     let client = reqwest::Client::new();
-    let mut outcomes = Vec::new();
+    let (mut outcomes, mut decisions) = (Vec::new(), Vec::new());
     for experiment in ["second-purchase-coupon", "welcome-offer", "referral-reward"] {
         let r: serde_json::Value = client
             .get(format!("{url}/api/v1/experiments/{experiment}/results"))
@@ -326,6 +326,8 @@ async fn the_demo_reports_show_the_winner_the_loser_and_no_effect() {
             .await
             .unwrap();
         assert_eq!(r["srm"]["mismatch"], false, "{experiment}: {}", r["srm"]);
+        let d = &r["decision"];
+        decisions.push(format!("{experiment}: {} {}", d["recommendation"].as_str().unwrap(), d["variant"]));
         for v in r["verdicts"].as_array().unwrap().iter().filter(|v| v["role"] == "primary") {
             outcomes.push(format!(
                 "{experiment}/{}: {}",
@@ -341,6 +343,14 @@ async fn the_demo_reports_show_the_winner_the_loser_and_no_effect() {
             "second-purchase-coupon/free-shipping: worse",
             "welcome-offer/welcome10: better",
             "referral-reward/points500: inconclusive",
+        ]
+    );
+    assert_eq!(
+        decisions,
+        [
+            "second-purchase-coupon: ship \"coupon10\"",
+            "welcome-offer: ship \"welcome10\"",
+            "referral-reward: keep_running null",
         ]
     );
     signal(&server, Signal::SIGTERM);

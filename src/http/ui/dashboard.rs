@@ -6,6 +6,7 @@ use super::page;
 use super::session::Session;
 use crate::analysis::format::ratio;
 use crate::analysis::report::{Funnel, FunnelStep, FunnelVariant, Outcome};
+use crate::analysis::Recommendation;
 use crate::db::models::{customers, experiments, stages};
 use crate::domain::experiment::Status;
 use crate::domain::lifecycle::Lifecycle;
@@ -29,6 +30,8 @@ struct ExperimentView {
     status: Status,
     goal: String,
     exposed: u64,
+    recommendation: Option<Recommendation>,
+    recommended_variant: Option<String>,
     headline: Option<String>,
     outcome: Option<Outcome>,
 }
@@ -90,6 +93,8 @@ pub(super) async fn dashboard(state: web::Data<AppState>, session: Session) -> R
                 status: e.def.status,
                 goal: e.def.goal.clone(),
                 exposed: report.as_ref().map_or(0, |r| r.exposures.total),
+                recommendation: report.as_ref().map(|r| r.decision.recommendation),
+                recommended_variant: report.as_ref().and_then(|r| r.decision.variant.clone()),
                 headline: verdict.as_ref().map(|v| v.text.clone()),
                 outcome: verdict.map(|v| v.outcome),
             });
