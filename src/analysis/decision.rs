@@ -101,12 +101,18 @@ pub fn decide(e: &Evidence<'_>) -> Decision {
             }
             return decision(Recommendation::Ship, Some(&best.variant), reasons);
         }
-        let reasons = vec![format!(
-            "{} looks better on the {}, but a fixed-horizon test may only be acted on once the planned sample \
-             is reached.",
-            best.variant, primary.label
-        )];
-        return Decision { days_remaining: e.days_remaining, ..decision(Recommendation::KeepRunning, None, reasons) };
+        if harmed.is_empty() && !treatments.iter().any(worse) {
+            let reasons = vec![format!(
+                "{} looks better on the {}, but a fixed-horizon test may only be acted on once the planned \
+                 sample is reached.",
+                best.variant, primary.label
+            )];
+            return Decision {
+                days_remaining: e.days_remaining,
+                ..decision(Recommendation::KeepRunning, None, reasons)
+            };
+        }
+        // Nothing qualifies for shipping yet, and another treatment does harm: roll back (below).
     }
     let mut harm: Vec<String> = treatments
         .iter()

@@ -135,3 +135,12 @@ fn of_four_variants_one_worse_and_the_rest_flat_is_a_roll_back() {
     assert_eq!(d.recommendation, Recommendation::RollBack);
     assert!(d.reasons[0].starts_with("c lowered"), "{:?}", d.reasons);
 }
+
+#[test]
+fn an_early_fixed_horizon_winner_does_not_hide_a_harmful_sibling() {
+    let metrics = [primary(&[("b", BETTER), ("c", WORSE)])];
+    let d = decide_on(&metrics, false, false);
+    assert_eq!((d.recommendation, d.variant.as_deref()), (Recommendation::RollBack, Some("control")));
+    assert!(d.reasons[0].starts_with("c lowered"), "{:?}", d.reasons);
+    assert_eq!(decide_on(&metrics, false, true).variant.as_deref(), Some("b"), "once the sample is reached: ship b");
+}

@@ -40,11 +40,12 @@ impl From<AssignError> for ApiError {
             AssignError::Store(StoreError::Overloaded) => {
                 ApiError::new(Code::Overloaded, "Too many assignments are waiting to be stored; retry shortly.")
             }
-            // The writer or the lookup logged the cause once, for its whole batch.
-            AssignError::Store(e) if e.is_transient() => {
+            // The writer or the lookup logged the cause once, for its whole batch. One bad row
+            // fails every call of its group commit, so even a failed statement is answered as
+            // retryable: a retry is a new batch.
+            AssignError::Store(_) => {
                 ApiError::new(Code::Unavailable, "The database is unavailable; nothing was stored. Retry shortly.")
             }
-            AssignError::Store(_) => ApiError::of(Code::Internal),
         }
     }
 }
