@@ -4,6 +4,7 @@
 //! `/api/v1` route shares: the API-key security schemes and the error envelope for 4xx/5xx.
 //! Served without authentication.
 
+use crate::errors::Code;
 use actix_web::http::header;
 use actix_web::{get, web, HttpResponse};
 use std::sync::LazyLock;
@@ -68,28 +69,27 @@ fn add_security_schemes(doc: &mut utoipa::openapi::OpenApi) {
     );
 }
 
-/// The error responses every `/api/v1` operation can give, by what the operation takes.
-const AUTH_ERRORS: [(&str, &str, &str); 4] = [
-    ("401", "unauthorized", "No valid API key (`unauthorized`)."),
-    ("403", "forbidden", "The key's role may not do this (`forbidden`), e.g. a storefront key on an admin endpoint."),
-    ("500", "internal", "An unexpected failure (`internal`); the cause is logged, not sent."),
+/// The error responses every `/api/v1` operation can give, by what the operation takes: the
+/// code of the example (its status comes from the code table) and the description.
+const AUTH_ERRORS: [(Code, &str); 4] = [
+    (Code::Unauthorized, "No valid API key (`unauthorized`)."),
+    (Code::Forbidden, "The key's role may not do this (`forbidden`), e.g. a storefront key on an admin endpoint."),
+    (Code::Internal, "An unexpected failure (`internal`); the cause is logged, not sent."),
     (
-        "503",
-        "unavailable",
+        Code::Unavailable,
         "The database is unavailable or overloaded (`unavailable`, `overloaded`); retry after `Retry-After`.",
     ),
 ];
 
 /// The error responses of an operation that takes a JSON body.
-const BODY_ERRORS: [(&str, &str, &str); 4] = [
-    ("400", "invalid_json", "The body is not valid JSON (`invalid_json`) or cannot be read (`invalid_body`)."),
+const BODY_ERRORS: [(Code, &str); 4] = [
+    (Code::InvalidJson, "The body is not valid JSON (`invalid_json`) or cannot be read (`invalid_body`)."),
     (
-        "413",
-        "payload_too_large",
+        Code::PayloadTooLarge,
         "The body exceeds 16 MiB (`payload_too_large`) or the batch is too long (`batch_too_large`).",
     ),
-    ("415", "unsupported_media_type", "The body is not `application/json` (`unsupported_media_type`)."),
-    ("422", "validation_failed", "Well-formed but invalid (`validation_failed`); `details` lists every problem."),
+    (Code::UnsupportedMediaType, "The body is not `application/json` (`unsupported_media_type`)."),
+    (Code::ValidationFailed, "Well-formed but invalid (`validation_failed`); `details` lists every problem."),
 ];
 
 /// Adds the shared error responses (the envelope) to every `/api/v1` operation.
@@ -99,12 +99,13 @@ fn add_error_responses(doc: &mut utoipa::openapi::OpenApi) {
             continue;
         }
         for operation in operations(item) {
-            let mut shared: Vec<(&str, &str, &str)> = AUTH_ERRORS.to_vec();
+            let mut shared: Vec<(Code, &str)> = AUTH_ERRORS.to_vec();
             if operation.request_body.is_some() {
                 shared.extend(BODY_ERRORS);
             }
-            for (status, code, description) in shared {
-                operation.responses.responses.entry(status.to_string()).or_insert_with(|| envelope(code, description));
+            for (code, description) in shared {
+                let status = code.status().as_u16().to_string();
+                operation.responses.responses.entry(status).or_insert_with(|| envelope(code, description));
             }
         }
     }
@@ -118,13 +119,14 @@ fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
 }
 
 /// A response whose body is the error envelope, with an example of `code`.
-fn envelope(code: &str, description: &str) -> RefOr<Response> {
+fn envelope(code: Code, description: &str) -> RefOr<Response> {
     let details = match code {
-        "validation_failed" => vec![serde_json::json!({"index": 0, "field": "occurred_at", "reason": "missing",
+        Code::ValidationFailed => vec![serde_json::json!({"index": 0, "field": "occurred_at", "reason": "missing",
             "message": "`occurred_at` is required, as an RFC 3339 time such as \"2026-11-23T10:00:00Z\""})],
         _ => vec![],
     };
     let message = description.split(" (`").next().unwrap_or(description);
+    let code = code.as_str();
     let example = serde_json::json!({"error": {"code": code, "message": format!("{message}."), "details": details}});
     let content = ContentBuilder::new()
         .schema(Some(Ref::from_schema_name("ErrorEnvelope")))

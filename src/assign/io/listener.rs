@@ -50,10 +50,10 @@ impl ConfigCache {
         Ok(())
     }
 
-    /// Keeps the snapshot current until the runtime stops: reloads on every notification and at
-    /// least every `period`.
+    /// Keeps the snapshot current until the pool is closed (the service is stopping) or the
+    /// runtime stops: reloads on every notification and at least every `period`.
     pub async fn follow(self: Arc<Self>, url: String, pool: Pool, period: Duration) {
-        loop {
+        while !pool.is_closed() {
             match AsyncPgConnection::establish(&url).await {
                 Ok(mut conn) => {
                     if diesel::sql_query(format!("LISTEN {CHANNEL}")).execute(&mut conn).await.is_ok() {
@@ -62,6 +62,7 @@ impl ConfigCache {
                         self.listen(&mut conn, &pool, period).await;
                     }
                 }
+                Err(_) if pool.is_closed() => return,
                 Err(e) => tracing::warn!(error = %e, "cannot open the config LISTEN connection; retrying"),
             }
             tokio::time::sleep(Duration::from_secs(1)).await;
@@ -93,6 +94,9 @@ impl ConfigCache {
 
     async fn reload_logged(&self, pool: &Pool) {
         if let Err(e) = self.reload(pool).await {
+            if pool.is_closed() {
+                return; // The service is stopping: nothing to keep current.
+            }
             let error = crate::telemetry::with_causes(&e);
             tracing::warn!(%error, "reloading experiment definitions failed; keeping the previous ones");
         }
