@@ -24,5 +24,6 @@ mod paths;
 mod results;
 mod scale;
 mod simulate;
+mod stored_exposures;
 mod stored_values;
 mod ui;

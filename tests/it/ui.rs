@@ -1,92 +1,10 @@
 //! The admin UI: login with CSRF and rate limiting, sessions, pages, security headers, logout.
 
-use crate::support::TestApp;
-use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
-use reqwest::redirect::Policy;
+use crate::support::browser::{app_with_user, form_of, Browser, PASSWORD};
+use reqwest::header::{LOCATION, SET_COOKIE};
 use stagelab::db::models::users;
 use stagelab::domain::key::KeyRole;
 use stagelab::domain::password;
-
-const PASSWORD: &str = "correct horse battery";
-
-struct Browser {
-    client: reqwest::Client,
-    base: String,
-    cookies: Vec<(String, String)>,
-}
-
-impl Browser {
-    fn new(app: &TestApp) -> Browser {
-        let client = reqwest::Client::builder().redirect(Policy::none()).build().unwrap();
-        Browser { client, base: app.address.clone(), cookies: Vec::new() }
-    }
-
-    fn remember(&mut self, response: &reqwest::Response) {
-        for value in response.headers().get_all(SET_COOKIE) {
-            let pair = value.to_str().unwrap().split(';').next().unwrap();
-            let (name, value) = pair.split_once('=').unwrap();
-            self.cookies.retain(|(n, _)| n != name);
-            if !value.is_empty() {
-                self.cookies.push((name.to_string(), value.to_string()));
-            }
-        }
-    }
-
-    fn cookie_header(&self) -> String {
-        self.cookies.iter().map(|(n, v)| format!("{n}={v}")).collect::<Vec<_>>().join("; ")
-    }
-
-    async fn get(&mut self, path: &str) -> (u16, String, reqwest::header::HeaderMap) {
-        let r =
-            self.client.get(format!("{}{path}", self.base)).header(COOKIE, self.cookie_header()).send().await.unwrap();
-        self.remember(&r);
-        let (status, headers) = (r.status().as_u16(), r.headers().clone());
-        (status, r.text().await.unwrap(), headers)
-    }
-
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> (u16, String, reqwest::header::HeaderMap) {
-        let r = self
-            .client
-            .post(format!("{}{path}", self.base))
-            .header(COOKIE, self.cookie_header())
-            .form(form)
-            .send()
-            .await
-            .unwrap();
-        self.remember(&r);
-        let (status, headers) = (r.status().as_u16(), r.headers().clone());
-        (status, r.text().await.unwrap(), headers)
-    }
-
-    /// The value of a hidden `csrf_token` field in `html`.
-    fn csrf(html: &str) -> String {
-        let at =
-            html.find("name=\"csrf_token\" value=\"").expect("a csrf field") + "name=\"csrf_token\" value=\"".len();
-        html[at..at + 64].to_string()
-    }
-
-    async fn login(&mut self, email: &str, password: &str) -> (u16, String, reqwest::header::HeaderMap) {
-        let (_, html, _) = self.get("/login").await;
-        let csrf = Self::csrf(&html);
-        self.post(
-            "/login",
-            &[("email", email), ("password", password), ("csrf_token", &csrf), ("next", "/experiments")],
-        )
-        .await
-    }
-}
-
-fn form_of(v: &[(String, String)]) -> Vec<(&str, &str)> {
-    v.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
-}
-
-async fn app_with_user(role: &str) -> TestApp {
-    let app = TestApp::with_experiments().await;
-    let hash = password::hash(PASSWORD).unwrap();
-    let mut conn = app.pool.get().await.unwrap();
-    users::insert(&mut conn, &users::NewUser { email: "ana@example.com", password_hash: &hash, role }).await.unwrap();
-    app
-}
 
 #[tokio::test]
 async fn pages_need_a_login_and_show_the_lifecycle_after_it() {

@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod app;
+pub mod browser;
 pub mod cache;
 pub mod cli;
 pub mod db;
