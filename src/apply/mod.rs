@@ -47,7 +47,7 @@ pub async fn run(pool: &Pool, dir: &Path, dry_run: bool, actor: &str) -> Result<
         experiments::lock_definitions(conn).await?;
         let lifecycle = stages::load(conn).await?;
         let stored = experiments::load_all(conn).await?;
-        let plan = plan::compute(desired, &lifecycle, stored).map_err(ApplyError::Invalid)?;
+        let plan = plan::compute(desired, &lifecycle, stored, chrono::Utc::now()).map_err(ApplyError::Invalid)?;
         if dry_run || !plan.has_changes() {
             return Ok(plan);
         }

@@ -3,7 +3,9 @@
 use crate::db::models::experiments::StoredExperiment;
 use crate::domain::experiment::{ExperimentDef, Status};
 use crate::domain::lifecycle::Lifecycle;
+use crate::domain::schedule::desired_status;
 use crate::files::{Desired, FileError};
+use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use std::path::PathBuf;
 
@@ -68,7 +70,14 @@ impl Plan {
 
 /// Compares the files with the stored state. Changes that would corrupt a started experiment are
 /// refused, each naming its file.
-pub fn compute(desired: Desired, lifecycle: &Lifecycle, stored: Vec<StoredExperiment>) -> Result<Plan, Vec<FileError>> {
+/// A schedule time set or changed must lie after `now`. A status stagelab set by itself
+/// (schedule, guardrail) stands over the file's unless the file ends the experiment.
+pub fn compute(
+    desired: Desired,
+    lifecycle: &Lifecycle,
+    stored: Vec<StoredExperiment>,
+    now: DateTime<Utc>,
+) -> Result<Plan, Vec<FileError>> {
     let lifecycle_action = if lifecycle.stages.is_empty() {
         Action::Create
     } else {
@@ -91,8 +100,15 @@ pub fn compute(desired: Desired, lifecycle: &Lifecycle, stored: Vec<StoredExperi
     let mut stored: HashMap<String, StoredExperiment> = stored.into_iter().map(|s| (s.def.key.clone(), s)).collect();
     let mut errors = Vec::new();
     let mut experiments = Vec::new();
-    for file in desired.experiments {
+    for mut file in desired.experiments {
         let current = stored.remove(&file.def.key);
+        if let Err(e) = file.def.schedule.check(current.as_ref().map(|c| &c.def.schedule), now) {
+            errors.push(FileError::new(&file.path, file.line(e.field), e.to_string()));
+        }
+        if let Some(current) = &current {
+            let automatic = current.status_note.is_some();
+            file.def.status = desired_status(file.def.status, current.def.status, automatic);
+        }
         let action = match &current {
             None => Action::Create,
             Some(current) => {
@@ -120,11 +136,14 @@ pub fn compute(desired: Desired, lifecycle: &Lifecycle, stored: Vec<StoredExperi
 pub fn check_transition(current: &StoredExperiment, wanted: &ExperimentDef) -> Result<(), String> {
     let key = &wanted.key;
     let from = current.def.status;
-    if from == Status::Stopped && wanted.status != Status::Stopped {
+    if from.has_ended() && !wanted.status.has_ended() {
         return Err(format!(
-            "experiment {key:?} is stopped and cannot become {}: copy it under a new key to run it again",
+            "experiment {key:?} is {from} and cannot become {}: copy it under a new key to run it again",
             wanted.status
         ));
+    }
+    if wanted.status == Status::Shipped && current.started_at.is_none() {
+        return Err(format!("experiment {key:?} never ran: only an experiment that has run can ship a variant"));
     }
     if current.started_at.is_none() {
         return Ok(());

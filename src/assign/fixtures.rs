@@ -30,6 +30,8 @@ pub fn experiment(id: i64, key: &str, stage: &str, weights: &[f64]) -> StoredExp
             simulation: None,
             overrides: Default::default(),
             status: Status::Running,
+            ship: None,
+            schedule: Default::default(),
         },
         salt: format!("salt-{id}"),
         variant_ids: (0..weights.len() as i64).map(|i| id * 100 + i).collect(),
@@ -40,6 +42,7 @@ pub fn experiment(id: i64, key: &str, stage: &str, weights: &[f64]) -> StoredExp
         updated_at: now,
         started_at: Some(now),
         stopped_at: None,
+        status_note: None,
     }
 }
 

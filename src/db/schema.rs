@@ -83,6 +83,26 @@ diesel::table! {
         started_at -> Nullable<Timestamptz>,
         stopped_at -> Nullable<Timestamptz>,
         overrides -> Jsonb,
+        ship -> Nullable<Text>,
+        start_at -> Nullable<Timestamptz>,
+        stop_at -> Nullable<Timestamptz>,
+        stop_on_sample -> Bool,
+        status_note -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    deliveries (id) {
+        id -> Int8,
+        notification_id -> Uuid,
+        webhook_id -> Uuid,
+        state -> Text,
+        attempts -> Int4,
+        next_attempt_at -> Timestamptz,
+        last_status -> Nullable<Int4>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamptz,
+        delivered_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -112,6 +132,16 @@ diesel::table! {
         position -> Int4,
         name -> Text,
         description -> Text,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> Uuid,
+        kind -> Text,
+        experiment -> Text,
+        body -> Jsonb,
+        created_at -> Timestamptz,
     }
 }
 
@@ -186,7 +216,31 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    watch_state (experiment_id) {
+        experiment_id -> Int8,
+        recommendation -> Nullable<Text>,
+        srm -> Bool,
+        guardrail -> Nullable<Text>,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    webhooks (id) {
+        id -> Uuid,
+        url -> Text,
+        events -> Array<Text>,
+        format -> Text,
+        secret -> Text,
+        created_by -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(customers -> lifecycle_stages (stage));
+diesel::joinable!(deliveries -> notifications (notification_id));
+diesel::joinable!(deliveries -> webhooks (webhook_id));
 diesel::joinable!(events -> lifecycle_stages (stage));
 diesel::joinable!(experiments -> layers (layer_id));
 diesel::joinable!(exposures -> experiments (experiment_id));
@@ -195,20 +249,25 @@ diesel::joinable!(outcome_state -> experiments (experiment_id));
 diesel::joinable!(outcomes -> experiments (experiment_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(variants -> experiments (experiment_id));
+diesel::joinable!(watch_state -> experiments (experiment_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     api_keys,
     audit_log,
     customers,
+    deliveries,
     events,
     experiments,
     exposures,
     layers,
     lifecycle_stages,
+    notifications,
     outcome_state,
     outcomes,
     sessions,
     settings,
     users,
     variants,
+    watch_state,
+    webhooks,
 );

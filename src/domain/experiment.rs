@@ -1,6 +1,7 @@
 //! An experiment's definition: what `experiments/*.toml`, the database and the API all describe.
 
 use super::named::named;
+pub use super::schedule::Schedule;
 use super::targeting::Rule;
 use serde::{Deserialize, Serialize};
 
@@ -17,6 +18,32 @@ named! {
         Paused,
         /// Finished for good.
         Stopped,
+        /// Stopped, and one variant (`ship`) is served to every customer it was eligible for,
+        /// the programme holdout aside, with no exposure stored.
+        Shipped,
+    }
+}
+
+impl Status {
+    /// Whether the experiment has ended (stopped, shipped or not): its report is frozen at the stop.
+    pub fn has_ended(self) -> bool {
+        matches!(self, Status::Stopped | Status::Shipped)
+    }
+}
+
+named! {
+    /// What the background watch does when a guardrail metric is significantly worse under the
+    /// always-valid test (CONTRACT §7).
+    #[derive(Serialize, Deserialize, Default, utoipa::ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub enum GuardrailAction ("guardrail action") {
+        /// Notify and show it; change nothing.
+        #[default]
+        Warn,
+        /// Pause the experiment (no new customers; assigned ones keep their variant).
+        Pause,
+        /// Stop the experiment for good.
+        Stop,
     }
 }
 
@@ -111,6 +138,9 @@ pub struct StatsOptions {
     /// Use CUPED with the metric's value in the 30 days before exposure.
     #[serde(default)]
     pub cuped: bool,
+    /// What happens when a guardrail is significantly worse (always-valid test).
+    #[serde(default)]
+    pub guardrail_action: GuardrailAction,
 }
 
 fn default_method() -> String {
@@ -135,6 +165,7 @@ impl Default for StatsOptions {
             mde: default_mde(),
             winsorize: None,
             cuped: false,
+            guardrail_action: GuardrailAction::Warn,
         }
     }
 }
@@ -174,6 +205,10 @@ pub struct ExperimentDef {
     pub overrides: std::collections::BTreeMap<String, String>,
     /// Desired status.
     pub status: Status,
+    /// The variant served to everyone once shipped; `Some` exactly when `status` is `shipped`.
+    pub ship: Option<String>,
+    /// When it starts and stops by itself.
+    pub schedule: Schedule,
 }
 
 fn serialize_rule<S: serde::Serializer>(rule: &Option<Rule>, s: S) -> Result<S::Ok, S::Error> {
@@ -203,6 +238,8 @@ impl ExperimentDef {
         check("simulation", self.simulation != other.simulation);
         check("overrides", self.overrides != other.overrides);
         check("status", self.status != other.status);
+        check("ship", self.ship != other.ship);
+        check("schedule", self.schedule != other.schedule);
         changed
     }
 

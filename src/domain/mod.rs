@@ -6,5 +6,6 @@ pub mod key;
 pub mod lifecycle;
 pub mod named;
 pub mod password;
+pub mod schedule;
 pub mod session;
 pub mod targeting;

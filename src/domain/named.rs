@@ -96,7 +96,7 @@ pub(crate) mod tests {
 
     #[test]
     fn every_text_enum_round_trips_and_says_what_it_expects() {
-        assert_round_trips::<Status>("live", r#"unknown status "live" (draft, running, paused or stopped)"#);
+        assert_round_trips::<Status>("live", r#"unknown status "live" (draft, running, paused, stopped or shipped)"#);
         assert_round_trips::<KeyRole>("viewer", r#"unknown key role "viewer" (storefront or admin)"#);
         assert_round_trips::<UserRole>("owner", r#"unknown user role "owner" (admin, editor or viewer)"#);
         assert_eq!(Status::Running.as_str(), "running");

@@ -2,8 +2,8 @@
 
 use super::{value::to_json, FileError};
 use crate::domain::experiment::{
-    is_valid_key, is_valid_variant_key, Aggregate, CustomMetric, ExperimentDef, MetricKind, MetricsDef, StatsOptions,
-    Status, VariantDef, BUILTIN_METRICS,
+    is_valid_key, is_valid_variant_key, Aggregate, CustomMetric, ExperimentDef, MetricKind, MetricsDef, Schedule,
+    StatsOptions, Status, VariantDef, BUILTIN_METRICS,
 };
 use crate::domain::lifecycle::Lifecycle;
 use crate::domain::targeting::RawRule;
@@ -35,6 +35,11 @@ struct RawExperiment {
     overrides: Option<Spanned<BTreeMap<String, String>>>,
     #[serde(default = "draft")]
     status: Spanned<String>,
+    ship: Option<Spanned<String>>,
+    start_at: Option<Spanned<toml::Value>>,
+    stop_at: Option<Spanned<toml::Value>>,
+    #[serde(default)]
+    stop_on_sample: bool,
 }
 
 fn thirty() -> Spanned<i64> {
@@ -130,6 +135,8 @@ pub fn parse(path: &Path, text: &str, lifecycle: Option<&Lifecycle>) -> Result<(
     let simulation = check_simulation(&mut p, raw.simulation.as_ref(), &variants);
     let overrides = check_overrides(&mut p, raw.overrides.as_ref(), &variants);
     let status = raw.status.get_ref().parse::<Status>().map_err(|e| p.at(raw.status.span().start, e.to_string())).ok();
+    let ship = check_ship(&mut p, raw.ship.as_ref(), status, &raw.status, &variants);
+    let schedule = check_schedule(&mut p, &raw);
 
     if !p.list.is_empty() {
         return Err(p.list);
@@ -150,9 +157,76 @@ pub fn parse(path: &Path, text: &str, lifecycle: Option<&Lifecycle>) -> Result<(
         stats,
         simulation,
         overrides,
-        status: status.unwrap_or(Status::Draft),
+        status: if ship.is_some() { Status::Shipped } else { status.unwrap_or(Status::Draft) },
+        ship,
+        schedule,
     };
     Ok((def, key_line))
+}
+
+/// `ship = "variant"`: only on a stopped (or shipped) experiment, naming one of its variants.
+fn check_ship(
+    p: &mut Problems,
+    raw: Option<&Spanned<String>>,
+    status: Option<Status>,
+    raw_status: &Spanned<String>,
+    variants: &[VariantDef],
+) -> Option<String> {
+    let Some(raw) = raw else {
+        if status == Some(Status::Shipped) {
+            p.at(raw_status.span().start, "status \"shipped\" needs `ship = \"<variant>\"`: name the variant to ship");
+        }
+        return None;
+    };
+    let key = raw.get_ref();
+    if !matches!(status, Some(Status::Stopped | Status::Shipped) | None) {
+        p.at(
+            raw.span().start,
+            format!(
+                "ship: only a stopped experiment can ship a variant (set status = \"stopped\"), not a {} one",
+                raw_status.get_ref()
+            ),
+        );
+    }
+    if !variants.iter().any(|v| &v.key == key) {
+        let known: Vec<&str> = variants.iter().map(|v| v.key.as_str()).collect();
+        p.at(raw.span().start, format!("ship: the experiment has no variant {key:?} (variants: {})", known.join(", ")));
+    }
+    Some(key.clone())
+}
+
+/// `start_at`, `stop_at` (RFC 3339 with an offset, as a TOML date-time or a string) and
+/// `stop_on_sample`. Whether a time has passed depends on what is stored: `apply` checks that.
+fn check_schedule(p: &mut Problems, raw: &RawExperiment) -> Schedule {
+    let mut time = |field: &str, value: Option<&Spanned<toml::Value>>| {
+        let value = value?;
+        let text = match value.get_ref() {
+            toml::Value::Datetime(d) => d.to_string(),
+            toml::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        match chrono::DateTime::parse_from_rfc3339(&text) {
+            Ok(at) => Some(at.with_timezone(&chrono::Utc)),
+            Err(_) => {
+                p.at(
+                    value.span().start,
+                    format!("{field} must be an RFC 3339 time with an offset, e.g. 2026-12-24T09:00:00Z, not {text}"),
+                );
+                None
+            }
+        }
+    };
+    let schedule = Schedule {
+        start_at: time("start_at", raw.start_at.as_ref()),
+        stop_at: time("stop_at", raw.stop_at.as_ref()),
+        stop_on_sample: raw.stop_on_sample,
+    };
+    // Order only: a kept time may have passed; apply checks the rest against what is stored.
+    if let Err(e) = schedule.check(Some(&schedule), chrono::DateTime::<chrono::Utc>::MIN_UTC) {
+        let at = raw.stop_at.as_ref().map_or(0, |s| s.span().start);
+        p.at(at, e.to_string());
+    }
+    schedule
 }
 
 fn check_stages(p: &mut Problems, raw: &RawExperiment, lifecycle: Option<&Lifecycle>) {

@@ -27,7 +27,20 @@ pub fn to_toml(def: &ExperimentDef) -> Result<String, toml::ser::Error> {
     if let Some(layer) = &def.layer {
         doc.insert("layer".into(), json!(layer));
     }
-    doc.insert("status".into(), json!(def.status));
+    // A shipped experiment is a stopped one that names what it ships (CONTRACT §7).
+    let status = if def.ship.is_some() { crate::domain::experiment::Status::Stopped } else { def.status };
+    doc.insert("status".into(), json!(status));
+    if let Some(ship) = &def.ship {
+        doc.insert("ship".into(), json!(ship));
+    }
+    for (field, at) in [("start_at", def.schedule.start_at), ("stop_at", def.schedule.stop_at)] {
+        if let Some(at) = at {
+            doc.insert(field.into(), json!(at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)));
+        }
+    }
+    if def.schedule.stop_on_sample {
+        doc.insert("stop_on_sample".into(), json!(true));
+    }
     if let Some(rule) = &def.targeting {
         doc.insert("targeting".into(), json!(rule.to_raw()));
     }

@@ -25,6 +25,30 @@ pub struct FileExperiment {
     pub path: PathBuf,
     /// Its definition.
     pub def: ExperimentDef,
+    /// The 1-based line of each top-level field, for errors found against the stored state.
+    pub lines: HashMap<String, usize>,
+}
+
+impl FileExperiment {
+    /// The line of top-level `field` (0 when the file does not set it).
+    pub fn line(&self, field: &str) -> usize {
+        self.lines.get(field).copied().unwrap_or(0)
+    }
+}
+
+/// The line of every top-level `name = …` before the first table.
+fn field_lines(text: &str) -> HashMap<String, usize> {
+    let mut lines = HashMap::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim_start();
+        if line.starts_with('[') {
+            break;
+        }
+        if let Some((name, _)) = line.split_once('=') {
+            lines.entry(name.trim().to_string()).or_insert(i + 1);
+        }
+    }
+    lines
 }
 
 /// Everything a directory of experiment files asks for.
@@ -80,7 +104,7 @@ pub fn load_dir(dir: &Path) -> Result<Desired, Vec<FileError>> {
                     ));
                 } else {
                     seen.insert(def.key.clone(), (path.clone(), key_line));
-                    experiments.push(FileExperiment { path: path.clone(), def });
+                    experiments.push(FileExperiment { path: path.clone(), def, lines: field_lines(&text) });
                 }
             }
             Err(e) => errors.extend(e),

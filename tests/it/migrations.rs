@@ -50,17 +50,21 @@ async fn migrations_go_up_down_and_up_again() {
         "api_keys",
         "audit_log",
         "customers",
+        "deliveries",
         "events",
         "experiments",
         "exposures",
         "layers",
         "lifecycle_stages",
+        "notifications",
         "outcome_state",
         "outcomes",
         "sessions",
         "settings",
         "users",
         "variants",
+        "watch_state",
+        "webhooks",
     ];
     assert_eq!(tables(&db).await, expected);
     assert!(migrate::pending(db.url()).await.unwrap().is_empty());

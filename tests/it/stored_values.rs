@@ -36,7 +36,7 @@ async fn unknown_roles_and_statuses_fail_the_load() {
     assert_eq!(experiments::find(&mut conn, "welcome-offer").await.unwrap().unwrap().def.status.as_str(), "running");
 
     corrupt(&app, "experiments", "status", "live").await;
-    let expected = r#"unknown status "live" (draft, running, paused or stopped)"#;
+    let expected = r#"unknown status "live" (draft, running, paused, stopped or shipped)"#;
     assert_unknown(experiments::find(&mut conn, "welcome-offer").await, expected);
     assert_unknown(experiments::load_all(&mut conn).await, expected);
     let (status, body) = app.get("/api/v1/experiments/welcome-offer", Some(&admin)).await;

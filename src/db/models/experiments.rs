@@ -2,7 +2,7 @@
 
 use super::bad_json;
 use crate::db::schema::{experiments, layers, variants};
-use crate::domain::experiment::{ExperimentDef, MetricsDef, StatsOptions, Status, VariantDef};
+use crate::domain::experiment::{ExperimentDef, MetricsDef, Schedule, StatsOptions, Status, VariantDef};
 use crate::domain::targeting::RawRule;
 use chrono::{DateTime, Utc};
 use diesel::{
@@ -43,6 +43,9 @@ pub struct StoredExperiment {
     pub started_at: Option<DateTime<Utc>>,
     /// Stopped.
     pub stopped_at: Option<DateTime<Utc>>,
+    /// Why stagelab itself last changed the status (schedule, planned sample, guardrail);
+    /// `None` when the last status change was a person's or a file's.
+    pub status_note: Option<String>,
 }
 
 #[derive(Queryable, Selectable)]
@@ -70,6 +73,11 @@ struct ExperimentRow {
     started_at: Option<DateTime<Utc>>,
     stopped_at: Option<DateTime<Utc>>,
     overrides: Value,
+    ship: Option<String>,
+    start_at: Option<DateTime<Utc>>,
+    stop_at: Option<DateTime<Utc>>,
+    stop_on_sample: bool,
+    status_note: Option<String>,
 }
 
 #[derive(Queryable, Selectable)]
@@ -160,6 +168,8 @@ fn to_stored(
         simulation: row.simulation,
         overrides,
         status: row.status,
+        ship: row.ship,
+        schedule: Schedule { start_at: row.start_at, stop_at: row.stop_at, stop_on_sample: row.stop_on_sample },
     };
     Ok(StoredExperiment {
         id: row.id,
@@ -173,6 +183,7 @@ fn to_stored(
         updated_at: row.updated_at,
         started_at: row.started_at,
         stopped_at: row.stopped_at,
+        status_note: row.status_note,
     })
 }
 
@@ -202,7 +213,7 @@ pub async fn insert(
             experiments::managed_by.eq(origin.managed_by),
             experiments::source_file.eq(origin.source_file),
             experiments::started_at.eq((def.status != Status::Draft).then_some(now)),
-            experiments::stopped_at.eq((def.status == Status::Stopped).then_some(now)),
+            experiments::stopped_at.eq(def.status.has_ended().then_some(now)),
             fields(def),
         ))
         .returning(experiments::id)
@@ -217,6 +228,11 @@ pub async fn update(conn: &mut AsyncPgConnection, id: i64, def: &ExperimentDef, 
     let layer_id = ensure_layer(conn, def.layer.as_deref()).await?;
     let now = Utc::now();
     let target = experiments::table.filter(experiments::id.eq(id));
+    // A status change made here is a person's or a file's: it clears stagelab's own note.
+    diesel::update(target.filter(experiments::status.ne(def.status)))
+        .set(experiments::status_note.eq(None::<String>))
+        .execute(conn)
+        .await?;
     diesel::update(target)
         .set((
             fields(def),
@@ -234,7 +250,7 @@ pub async fn update(conn: &mut AsyncPgConnection, id: i64, def: &ExperimentDef, 
             .execute(conn)
             .await?;
     }
-    if def.status == Status::Stopped {
+    if def.status.has_ended() {
         diesel::update(target.filter(experiments::stopped_at.is_null()))
             .set(experiments::stopped_at.eq(now))
             .execute(conn)
@@ -256,6 +272,10 @@ type Fields<'a> = (
     diesel::dsl::Eq<experiments::simulation, Option<Value>>,
     diesel::dsl::Eq<experiments::status, Status>,
     diesel::dsl::Eq<experiments::overrides, Value>,
+    diesel::dsl::Eq<experiments::ship, Option<&'a String>>,
+    diesel::dsl::Eq<experiments::start_at, Option<DateTime<Utc>>>,
+    diesel::dsl::Eq<experiments::stop_at, Option<DateTime<Utc>>>,
+    diesel::dsl::Eq<experiments::stop_on_sample, bool>,
 );
 
 /// The definition's own columns, shared by insert and update.
@@ -273,7 +293,21 @@ fn fields(def: &ExperimentDef) -> Fields<'_> {
         experiments::simulation.eq(def.simulation.clone()),
         experiments::status.eq(def.status),
         experiments::overrides.eq(json(&def.overrides)),
+        experiments::ship.eq(def.ship.as_ref()),
+        experiments::start_at.eq(def.schedule.start_at),
+        experiments::stop_at.eq(def.schedule.stop_at),
+        experiments::stop_on_sample.eq(def.schedule.stop_on_sample),
     )
+}
+
+/// Records why stagelab itself changed the status of experiment `id` (after [`update`], which
+/// clears it).
+pub async fn set_status_note(conn: &mut AsyncPgConnection, id: i64, note: &str) -> QueryResult<()> {
+    diesel::update(experiments::table.filter(experiments::id.eq(id)))
+        .set(experiments::status_note.eq(note))
+        .execute(conn)
+        .await
+        .map(drop)
 }
 
 /// Serialises a definition part; plain data with finite floats cannot fail to serialise.

@@ -39,7 +39,7 @@ fn consequence(to: Status) -> &'static str {
         Status::Running => "Eligible customers will start getting variants and exposures will be recorded.",
         Status::Paused => "No new customers will enter; customers already in keep their variant.",
         Status::Stopped => "The experiment ends for good: nobody gets a variant any more and every customer counts in the results. This cannot be undone.",
-        Status::Draft => "",
+        Status::Draft | Status::Shipped => "",
     }
 }
 
