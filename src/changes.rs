@@ -102,6 +102,7 @@ pub async fn set_status(
         experiments::update(conn, current.id, &def, origin).await?;
         let (before, after) = (serde_json::json!({ "status": from }), serde_json::json!({ "status": to }));
         entry(conn, actor, "experiment.status", key, Some(before), after).await?;
+        crate::notify::status_changed(conn, &def, from, actor, None).await?;
         Ok(from)
     })
     .await

@@ -19,6 +19,8 @@
 //! | `STAGELAB_LOOKUP_CONNECTIONS` | `serve --lookup-connections` | 2 (1–64) | connections of the batched customer lookup |
 //! | `STAGELAB_KEY_MISSES_PER_SECOND` | `serve --key-misses-per-second` | 50 (1–100,000) | database lookups of unknown API tokens per second |
 //! | `STAGELAB_REPORT_SLOTS` | `serve --report-slots` | 2 (1–64) | reports computed at once (more wait their turn) |
+//! | `STAGELAB_WATCH_MS` | `serve --watch-ms` | 10000 (100–60,000) | time between background watch passes (schedules, guardrail actions, notifications) |
+//! | `STAGELAB_WEBHOOK_RETRY_MS` | `serve --webhook-retry-ms` | 5000 (10–10,000) | wait before a failed delivery's first retry (doubling after) |
 //!
 //! `--no-migrate` (serve) skips running pending migrations at start.
 

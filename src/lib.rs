@@ -24,6 +24,7 @@ pub mod http;
 pub mod keys;
 pub mod limit;
 pub mod metrics;
+pub mod notify;
 pub mod pg;
 pub mod report;
 pub mod simulate;

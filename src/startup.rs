@@ -11,6 +11,7 @@ use crate::db::{Pool, SetupError};
 use crate::http;
 use crate::limit::{LoginLimiter, MissLimiter};
 use crate::metrics::Metrics;
+use crate::notify::worker::DeliveryWorker;
 use crate::state::AppState;
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::{from_fn, Compress};
@@ -35,6 +36,9 @@ pub enum StartError {
     /// Assignment's own connections or threads could not be set up.
     #[error(transparent)]
     Setup(#[from] SetupError),
+    /// The webhook deliveries' HTTP client could not be built (its TLS set-up failed).
+    #[error("cannot set up webhook deliveries: {0}")]
+    Deliveries(reqwest::Error),
     /// The listen address could not be bound.
     #[error("cannot listen on {bind}: {source}")]
     Bind {
@@ -104,8 +108,9 @@ impl Application {
 }
 
 /// Loads the definitions and starts the background tasks on the current runtime (definitions
-/// listener, customer lookups, outcome refresh) and the exposure writer on its own thread.
-async fn start_state(config: &Config, pool: Pool, database_url: &str) -> Result<AppState, SetupError> {
+/// listener, customer lookups, outcome refresh, webhook deliveries) and the exposure writer on its
+/// own thread.
+async fn start_state(config: &Config, pool: Pool, database_url: &str) -> Result<AppState, StartError> {
     let tunables = &config.tunables;
     let metrics = Metrics::new();
     let cache = Arc::new(ConfigCache::default());
@@ -120,6 +125,9 @@ async fn start_state(config: &Config, pool: Pool, database_url: &str) -> Result<
     let reports = Reports::new(pool.clone(), metrics.clone(), tunables.report_slots);
     let running = cache.clone();
     tokio::spawn(reports.clone().refresh_in_background(OUTCOME_REFRESH_PERIOD, move || running.running_keys()));
+    let worker = DeliveryWorker::new(pool.clone(), Duration::from_millis(tunables.webhook_retry_ms))
+        .map_err(StartError::Deliveries)?;
+    tokio::spawn(worker.run());
     Ok(AppState {
         pool,
         config: Arc::new(config.clone()),

@@ -5,6 +5,7 @@ pub mod plan;
 
 use crate::db::models::{audit, experiments, stages};
 use crate::db::Pool;
+use crate::domain::experiment::Status;
 use crate::files::{self, FileError};
 use diesel_async::AsyncConnection;
 use plan::{Action, Plan};
@@ -88,13 +89,14 @@ pub async fn run(pool: &Pool, dir: &Path, dry_run: bool, actor: &str) -> Result<
                 after: Some(serde_json::json!(item.def)),
             };
             audit::record(conn, &entry).await?;
+            let from = item.current.as_ref().map_or(Status::Draft, |c| c.def.status);
+            crate::notify::status_changed(conn, &item.def, from, actor, None).await?;
         }
         Ok(plan)
     })
     .await
 }
 
-/// A random hashing salt for a new experiment.
 /// A new experiment's hashing salt.
 pub fn new_salt() -> String {
     let mut bytes = [0u8; 8];

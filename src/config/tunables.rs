@@ -52,6 +52,26 @@ pub struct Tunables {
         value_parser = RangedU64ValueParser::<usize>::new().range(1..=64),
     )]
     pub report_slots: usize,
+    /// Milliseconds between two passes of the background watch (schedules, guardrail actions,
+    /// decision and SRM notifications); each pass follows an outcome refresh.
+    #[arg(
+        long,
+        env = "STAGELAB_WATCH_MS",
+        value_name = "MS",
+        default_value_t = Tunables::DEFAULT.watch_ms,
+        value_parser = clap::value_parser!(u64).range(100..=60_000),
+    )]
+    pub watch_ms: u64,
+    /// Milliseconds before a failed webhook delivery's first retry; each further retry waits
+    /// twice as long (at most an hour), until 24 hours have passed.
+    #[arg(
+        long,
+        env = "STAGELAB_WEBHOOK_RETRY_MS",
+        value_name = "MS",
+        default_value_t = Tunables::DEFAULT.webhook_retry_ms,
+        value_parser = clap::value_parser!(u64).range(10..=10_000),
+    )]
+    pub webhook_retry_ms: u64,
 }
 
 impl Tunables {
@@ -62,6 +82,8 @@ impl Tunables {
         lookup_connections: 2,
         key_misses_per_second: 50,
         report_slots: 2,
+        watch_ms: 10_000,
+        webhook_retry_ms: 5_000,
     };
 }
 

@@ -13,6 +13,7 @@ pub mod middleware;
 pub mod openapi;
 pub mod path;
 pub mod ui;
+pub mod webhooks;
 
 use crate::errors::{self, ApiError, Code};
 use actix_web::web;
@@ -45,6 +46,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(docs::configure)
         .configure(experiments::configure)
         .configure(lifecycle::configure)
+        .configure(webhooks::configure)
         .configure(assets::configure)
         .configure(ui::configure);
 }

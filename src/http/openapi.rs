@@ -32,6 +32,7 @@ pub const PATH: &str = "/api/openapi.json";
     tags(
         (name = "storefront", description = "Assignments and events (storefront or admin key)."),
         (name = "experiments", description = "Definitions, lifecycle and results (admin key)."),
+        (name = "webhooks", description = "Where notifications are delivered (admin key)."),
         (name = "operations", description = "Health, readiness and metrics (no key)."),
     )
 )]
@@ -44,6 +45,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(super::events::ApiDoc::openapi());
     doc.merge(super::experiments::ApiDoc::openapi());
     doc.merge(super::lifecycle::ApiDoc::openapi());
+    doc.merge(super::webhooks::ApiDoc::openapi());
     doc.merge(super::health::ApiDoc::openapi());
     doc.merge(super::metrics::ApiDoc::openapi());
     add_security_schemes(&mut doc);

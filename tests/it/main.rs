@@ -27,3 +27,4 @@ mod simulate;
 mod stored_exposures;
 mod stored_values;
 mod ui;
+mod webhooks;

@@ -61,6 +61,10 @@ fn serve_adds_its_own_settings_and_tunables() {
         "7",
         "--report-slots",
         "5",
+        "--watch-ms",
+        "250",
+        "--webhook-retry-ms",
+        "40",
     ]);
     assert_eq!(c.bind, "0.0.0.0:9000".parse().unwrap());
     assert_eq!((c.workers, c.migrate), (Some(3), false));
@@ -70,6 +74,8 @@ fn serve_adds_its_own_settings_and_tunables() {
         lookup_connections: 4,
         key_misses_per_second: 7,
         report_slots: 5,
+        watch_ms: 250,
+        webhook_retry_ms: 40,
     };
     assert_eq!(c.tunables, expected);
     assert_eq!(config(&["--db-pool-size", "4", "report", "x"]).db_pool_size, 4);
@@ -93,6 +99,8 @@ fn tunables_out_of_range_are_usage_errors_naming_the_flag() {
         ("--lookup-connections", "65"),
         ("--key-misses-per-second", "0"),
         ("--report-slots", "many"),
+        ("--watch-ms", "99"),
+        ("--webhook-retry-ms", "10001"),
     ] {
         let parsed = Cli::try_parse_from(["stagelab", "serve", flag, value]);
         let e = CliError::usage(parsed.expect_err(flag));

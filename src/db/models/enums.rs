@@ -10,7 +10,9 @@
 
 use crate::domain::experiment::Status;
 use crate::domain::key::KeyRole;
+use crate::domain::notice::EventType as NoticeType;
 use crate::domain::password::UserRole;
+use crate::domain::webhook::Format;
 use crate::events::EventType;
 
 /// Implements the `TEXT` column traits for text enums (`crate::domain::named::Named`).
@@ -52,4 +54,4 @@ macro_rules! text_column {
     )*};
 }
 
-text_column!(Status, KeyRole, UserRole, EventType);
+text_column!(Status, KeyRole, UserRole, EventType, NoticeType, Format);

@@ -3,6 +3,7 @@
 pub mod api_keys;
 pub mod audit;
 pub mod customers;
+pub mod deliveries;
 mod enums;
 pub mod events;
 pub mod experiments;
@@ -13,6 +14,7 @@ pub mod sessions;
 pub mod settings;
 pub mod stages;
 pub mod users;
+pub mod webhooks;
 
 /// A JSON column that does not hold what the domain expects: surfaced as a deserialisation error.
 pub(crate) fn bad_json(what: &str, e: impl std::fmt::Display) -> diesel::result::Error {

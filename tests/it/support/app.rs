@@ -24,10 +24,18 @@ pub struct TestApp {
 }
 
 impl TestApp {
-    /// Starts the app on a fresh database.
+    /// Starts the app on a fresh database. Failed webhook deliveries are retried after 100 ms
+    /// (then doubling), not 5 s.
     pub async fn spawn() -> TestApp {
+        TestApp::spawn_with(|_| {}).await
+    }
+
+    /// [`TestApp::spawn`] with tunables changed by `tune` (e.g. a faster background watch).
+    pub async fn spawn_with(tune: impl FnOnce(&mut stagelab::config::Tunables)) -> TestApp {
         let db = TestDb::new().await;
         let mut config = Config::for_database_url(db.url());
+        config.tunables.webhook_retry_ms = 100;
+        tune(&mut config.tunables);
         config.bind = "127.0.0.1:0".parse().unwrap();
         config.workers = Some(1);
         config.migrate = false;

@@ -14,6 +14,7 @@ pub mod db;
 pub mod experiments;
 pub mod keys;
 pub mod pytools;
+pub mod receiver;
 pub mod writes;
 
 pub use api::AssignCall;
