@@ -108,6 +108,112 @@ pub async fn set_status(
     .await
 }
 
+/// The actor of stagelab's own changes in the audit log and notifications.
+pub const STAGELAB: &str = "stagelab";
+
+/// stagelab's own status change of `key` (a schedule, the planned sample, a guardrail action):
+/// made only if the experiment is still `from`; audited with the actor `stagelab` and `note`,
+/// notified with `note` as the reason, and `note` kept on the experiment for its page. Returns
+/// whether it was made.
+pub async fn automatic(
+    conn: &mut AsyncPgConnection,
+    key: &str,
+    from: Status,
+    to: Status,
+    note: &str,
+) -> Result<bool, ChangeError> {
+    conn.transaction(async |conn| {
+        experiments::lock_definitions(conn).await?;
+        let current = stored(conn, key).await?;
+        if current.def.status != from {
+            return Ok(false);
+        }
+        let mut def = current.def.clone();
+        def.status = to;
+        let origin = Origin { managed_by: &current.managed_by, source_file: current.source_file.as_deref() };
+        experiments::update(conn, current.id, &def, origin).await?;
+        experiments::set_status_note(conn, current.id, note).await?;
+        let (before, after) =
+            (serde_json::json!({ "status": from }), serde_json::json!({ "status": to, "reason": note }));
+        entry(conn, STAGELAB, "experiment.status", key, Some(before), after).await?;
+        crate::notify::status_changed(conn, &def, from, STAGELAB, Some(note)).await?;
+        Ok(true)
+    })
+    .await
+}
+
+/// Ships `variant` of experiment `key` by `actor` (CONTRACT §7): stops it if it runs or is
+/// paused, then serves that variant to every eligible customer. Refused for an unknown variant,
+/// a draft (it never ran) and an experiment already shipped. Returns the status it had.
+pub async fn ship(conn: &mut AsyncPgConnection, key: &str, variant: &str, actor: &str) -> Result<Status, ChangeError> {
+    conn.transaction(async |conn| {
+        experiments::lock_definitions(conn).await?;
+        let current = stored(conn, key).await?;
+        let from = current.def.status;
+        if !current.def.variants.iter().any(|v| v.key == variant) {
+            let known: Vec<&str> = current.def.variants.iter().map(|v| v.key.as_str()).collect();
+            return Err(ChangeError::Refused(format!(
+                "The experiment has no variant {variant:?} (its variants: {}).",
+                known.join(", ")
+            )));
+        }
+        match (from, &current.def.ship) {
+            (Status::Draft, _) => {
+                return Err(ChangeError::Refused("A draft never ran: start it before shipping a variant.".into()))
+            }
+            (Status::Shipped, Some(shipped)) => {
+                return Err(ChangeError::Refused(format!(
+                    "The experiment already ships {shipped:?}: unship it first to ship another variant."
+                )))
+            }
+            _ => {}
+        }
+        let mut def = current.def.clone();
+        def.status = Status::Shipped;
+        def.ship = Some(variant.to_string());
+        save(conn, &current, &def, actor, "experiment.ship").await?;
+        Ok(from)
+    })
+    .await
+}
+
+/// Ends the rollout of experiment `key` by `actor`: it is stopped again, and serves nothing.
+pub async fn unship(conn: &mut AsyncPgConnection, key: &str, actor: &str) -> Result<(), ChangeError> {
+    conn.transaction(async |conn| {
+        experiments::lock_definitions(conn).await?;
+        let current = stored(conn, key).await?;
+        if current.def.status != Status::Shipped {
+            let status = current.def.status;
+            return Err(ChangeError::Refused(format!(
+                "The experiment is {status}, not shipped: there is nothing to unship."
+            )));
+        }
+        let mut def = current.def.clone();
+        def.status = Status::Stopped;
+        def.ship = None;
+        save(conn, &current, &def, actor, "experiment.unship").await
+    })
+    .await
+}
+
+/// Stores `def` over `current`, audited as `action` (status and shipped variant, before and
+/// after) and notified.
+async fn save(
+    conn: &mut AsyncPgConnection,
+    current: &StoredExperiment,
+    def: &ExperimentDef,
+    actor: &str,
+    action: &str,
+) -> Result<(), ChangeError> {
+    let origin = Origin { managed_by: &current.managed_by, source_file: current.source_file.as_deref() };
+    experiments::update(conn, current.id, def, origin).await?;
+    let before = serde_json::json!({ "status": current.def.status, "ship": current.def.ship });
+    let after = serde_json::json!({ "status": def.status, "ship": def.ship });
+    entry(conn, actor, action, &def.key, Some(before), after).await?;
+    crate::notify::status_changed(conn, def, current.def.status, actor, None).await?;
+    Ok(())
+}
+
 async fn stored(conn: &mut AsyncPgConnection, key: &str) -> Result<StoredExperiment, ChangeError> {
     experiments::find(conn, key).await?.ok_or_else(|| ChangeError::NotFound(key.to_string()))
 }

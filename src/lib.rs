@@ -34,3 +34,4 @@ pub mod stats;
 pub mod telemetry;
 pub mod templates;
 pub mod users;
+pub mod watch;

@@ -4,8 +4,9 @@
 
 use prometheus::{
     register_gauge_with_registry, register_histogram_vec_with_registry, register_histogram_with_registry,
-    register_int_counter_vec_with_registry, register_int_gauge_vec_with_registry, register_int_gauge_with_registry,
-    Gauge, Histogram, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Registry,
+    register_int_counter_vec_with_registry, register_int_counter_with_registry, register_int_gauge_vec_with_registry,
+    register_int_gauge_with_registry, Gauge, Histogram, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec,
+    Registry,
 };
 
 /// The service's metrics (cheap to clone: handles into one registry).
@@ -42,6 +43,12 @@ pub struct Metrics {
     /// `stagelab_outcome_refresh_seconds{kind}`: bringing an experiment's outcome rows up to date
     /// (`full` or `incremental`).
     pub outcome_refresh: HistogramVec,
+    /// `stagelab_attribute_updates_dropped_total`: attribute-only writes not queued because the
+    /// group-commit queue was full (the storefront sends them again with the next request).
+    pub attribute_updates_dropped: IntCounter,
+    /// `stagelab_webhook_deliveries_total{outcome}`: delivery attempts `delivered`, `retried`
+    /// or `failed` (given up).
+    pub webhook_deliveries: IntCounterVec,
 }
 
 /// Request latency buckets, in seconds.
@@ -145,6 +152,19 @@ impl Metrics {
                 r
             )
             .expect(registered),
+            attribute_updates_dropped: register_int_counter_with_registry!(
+                "stagelab_attribute_updates_dropped_total",
+                "Attribute-only writes dropped because the group-commit queue was full.",
+                r
+            )
+            .expect(registered),
+            webhook_deliveries: register_int_counter_vec_with_registry!(
+                "stagelab_webhook_deliveries_total",
+                "Webhook delivery attempts by outcome (delivered, retried, failed).",
+                &["outcome"],
+                r
+            )
+            .expect(registered),
             registry: r,
         }
     }
@@ -180,6 +200,7 @@ mod tests {
         m.exposures.with_label_values(&["e", "v"]).inc();
         m.db_pool.with_label_values(&["open"]).set(1);
         m.outcome_refresh.with_label_values(&["full"]).observe(1.0);
+        m.webhook_deliveries.with_label_values(&["delivered"]).inc();
         let (content_type, body) = m.encode().unwrap();
         assert!(content_type.starts_with("text/plain"), "{content_type}");
         let text = String::from_utf8(body).unwrap();
@@ -197,6 +218,8 @@ mod tests {
             "stagelab_exposure_queue",
             "stagelab_config_age_seconds",
             "stagelab_outcome_refresh_seconds",
+            "stagelab_attribute_updates_dropped_total",
+            "stagelab_webhook_deliveries_total",
         ] {
             assert!(text.contains(&format!("# TYPE {name} ")), "{name} missing");
         }

@@ -13,6 +13,7 @@ use crate::limit::{LoginLimiter, MissLimiter};
 use crate::metrics::Metrics;
 use crate::notify::worker::DeliveryWorker;
 use crate::state::AppState;
+use crate::watch::Watch;
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::{from_fn, Compress};
 use actix_web::{web, App, HttpServer};
@@ -108,7 +109,7 @@ impl Application {
 }
 
 /// Loads the definitions and starts the background tasks on the current runtime (definitions
-/// listener, customer lookups, outcome refresh, webhook deliveries) and the exposure writer on its
+/// listener, customer lookups, outcome refresh, background watch, webhook deliveries) and the exposure writer on its
 /// own thread.
 async fn start_state(config: &Config, pool: Pool, database_url: &str) -> Result<AppState, StartError> {
     let tunables = &config.tunables;
@@ -125,7 +126,9 @@ async fn start_state(config: &Config, pool: Pool, database_url: &str) -> Result<
     let reports = Reports::new(pool.clone(), metrics.clone(), tunables.report_slots);
     let running = cache.clone();
     tokio::spawn(reports.clone().refresh_in_background(OUTCOME_REFRESH_PERIOD, move || running.running_keys()));
-    let worker = DeliveryWorker::new(pool.clone(), Duration::from_millis(tunables.webhook_retry_ms))
+    let watch = Watch::new(pool.clone(), reports.clone(), Duration::from_millis(tunables.watch_ms));
+    tokio::spawn(watch.run());
+    let worker = DeliveryWorker::new(pool.clone(), Duration::from_millis(tunables.webhook_retry_ms), metrics.clone())
         .map_err(StartError::Deliveries)?;
     tokio::spawn(worker.run());
     Ok(AppState {

@@ -5,7 +5,6 @@ use crate::db::models::experiments::{self, StoredExperiment};
 use crate::db::models::outcomes::{self, Refresh};
 use crate::db::models::results::{self, ResultsQuery};
 use crate::db::models::stages;
-use crate::domain::experiment::Status;
 use crate::domain::lifecycle::Lifecycle;
 use chrono::{DateTime, Utc};
 use std::time::{Duration, Instant};
@@ -61,7 +60,7 @@ fn query<'a>(
         variant_ids: &experiment.variant_ids,
         window_days: def.window_days,
         now,
-        stopped: def.status == Status::Stopped,
+        stopped: def.status.has_ended(),
         stages: stage_ids,
         goal_position: lifecycle.position(&def.goal).map_or(i32::MAX, |p| p as i32 + 1),
         first_purchase: position(&lifecycle.rules.first_purchase),

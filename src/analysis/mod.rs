@@ -3,6 +3,7 @@
 //! except [`compute`], which loads what [`build`] needs, and [`Reports`], which computes reports
 //! a few at a time and keeps outcome rows current in the background.
 
+mod alarm;
 mod decision;
 pub mod format;
 mod funnel;
@@ -17,6 +18,7 @@ mod verdict;
 #[cfg(test)]
 pub(crate) mod tests;
 
+pub use alarm::{guardrail_alarms, Alarm};
 pub use decision::{Decision, Recommendation};
 pub use load::{compute, refresh, Computed};
 pub use report::Report;
@@ -85,7 +87,7 @@ pub fn build(input: &Input<'_>) -> Report {
     };
     let mut metric_reports: Vec<_> = metrics::specs(def).iter().map(|s| metrics::report(s, &inputs)).collect();
     metrics::finish(&mut metric_reports, correction(&def.stats.correction), alpha.get());
-    let stopped = exp.def.status == Status::Stopped;
+    let stopped = exp.def.status.has_ended();
     let verdicts = verdict::verdicts(
         &metric_reports,
         &verdict::Context {

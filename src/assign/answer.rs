@@ -15,6 +15,10 @@ pub struct Assignment {
     /// Present (true) when forced by a QA override.
     #[serde(rename = "override", skip_serializing_if = "std::ops::Not::not")]
     pub is_override: bool,
+    /// Present (true) when the experiment is shipped: every eligible customer gets this
+    /// variant, and no exposure is stored.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub shipped: bool,
 }
 
 /// The answer for one customer.

@@ -2,7 +2,7 @@
 //! exposures.
 
 use super::bucket::{self, TRAFFIC, VARIANT};
-use super::snapshot::{ActiveExperiment, Snapshot};
+use super::snapshot::{ActiveExperiment, ShippedExperiment, Snapshot};
 use crate::domain::experiment::Status;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -94,6 +94,28 @@ pub fn decide(snapshot: &Snapshot, customer: &CustomerView, only: Option<&[Strin
     }
     decisions.sort_by(|a, b| a.experiment.key.cmp(&b.experiment.key));
     decisions
+}
+
+/// The shipped experiments a customer at `stage` with these facts gets, in key order: every one
+/// at the stage whose targeting matches, unless the customer is in the holdout. Traffic, layers,
+/// overrides and stored exposures do not count.
+pub fn shipped(
+    snapshot: &Snapshot,
+    customer_id: &str,
+    stage: Option<&str>,
+    facts: (&Map<String, Value>, Option<&str>),
+    only: Option<&[String]>,
+) -> Vec<Arc<ShippedExperiment>> {
+    let Some(list) = stage.and_then(|s| snapshot.shipped.get(s)) else { return Vec::new() };
+    if in_holdout(snapshot.lifecycle.holdout, customer_id) {
+        return Vec::new();
+    }
+    let (attributes, segment) = facts;
+    list.iter()
+        .filter(|e| only.is_none_or(|keys| keys.iter().any(|k| k == &e.key)))
+        .filter(|e| e.targeting.as_ref().is_none_or(|rule| rule.matches(attributes, segment)))
+        .cloned()
+        .collect()
 }
 
 /// Whether the customer falls in the experiment's traffic (within its layer slot, if any) and is

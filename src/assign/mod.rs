@@ -41,6 +41,7 @@ use io::writer::ExposureWriter;
 use known::KnownCustomers;
 use plan::{Facts, Plan, Route, WriteBatch};
 use reconcile::Settled;
+use snapshot::ShippedExperiment;
 use std::sync::Arc;
 
 /// Assigns customers to variants.
@@ -86,12 +87,21 @@ impl Assigner {
         let mut plans: Vec<Plan> =
             requests.iter().zip(routes).map(|(r, route)| plan::plan(&snapshot, r, route, &facts)).collect();
         let batch = WriteBatch::of(&requests, &mut plans);
-        let outcome = if batch.is_empty() { Default::default() } else { self.writer.write(batch).await? };
+        let outcome = if batch.is_empty() {
+            Default::default()
+        } else if batch.only_updates() {
+            self.writer.write_detached(batch, &self.metrics);
+            Default::default()
+        } else {
+            self.writer.write(batch).await?
+        };
+        let shipped: Vec<_> = plans.iter_mut().map(|p| std::mem::take(&mut p.shipped)).collect();
         let reconciled = reconcile::reconcile(&snapshot, &requests, plans, &outcome);
         for (customer, known) in reconciled.learned {
             self.known.put(customer, known);
         }
-        Ok(requests.into_iter().zip(reconciled.answers).map(|(r, settled)| self.answer(r, settled)).collect())
+        let answers = requests.into_iter().zip(reconciled.answers).zip(shipped);
+        Ok(answers.map(|((r, settled), shipped)| self.answer(r, settled, shipped)).collect())
     }
 
     /// The stored facts of the customers routed to a lookup, in one batched query.
@@ -110,9 +120,9 @@ impl Assigner {
         self.loader.load(ids).await
     }
 
-    /// One customer's answer, counted in the metrics.
-    fn answer(&self, request: Parsed, settled: Vec<Settled>) -> AssignResponse {
-        let assignments = settled
+    /// One customer's answer (running and shipped experiments in key order), counted in the metrics.
+    fn answer(&self, request: Parsed, settled: Vec<Settled>, shipped: Vec<Arc<ShippedExperiment>>) -> AssignResponse {
+        let mut assignments: Vec<Assignment> = settled
             .into_iter()
             .map(|s| {
                 let (experiment, variant) = (&s.experiment, &s.experiment.variants[s.variant]);
@@ -125,9 +135,24 @@ impl Assigner {
                     variant: variant.key.clone(),
                     payload: variant.payload.clone(),
                     is_override: s.is_override,
+                    shipped: false,
                 }
             })
             .collect();
+        if !shipped.is_empty() {
+            for e in shipped {
+                self.metrics.assignments.with_label_values(&[&e.key, &e.variant]).inc();
+                let (experiment, variant) = (e.key.clone(), e.variant.clone());
+                assignments.push(Assignment {
+                    experiment,
+                    variant,
+                    payload: e.payload.clone(),
+                    is_override: false,
+                    shipped: true,
+                });
+            }
+            assignments.sort_by(|a, b| a.experiment.cmp(&b.experiment));
+        }
         AssignResponse { customer_id: request.customer_id, assignments }
     }
 }

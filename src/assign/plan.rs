@@ -4,10 +4,11 @@
 use super::decide::{self, CustomerView, Decision};
 use super::known::{self, Known};
 use super::request::Parsed;
-use super::snapshot::Snapshot;
+use super::snapshot::{ShippedExperiment, Snapshot};
 use crate::db::models::exposures::{CustomerFacts, CustomerUpdate, NewExposure};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 /// How a request is answered, chosen before any I/O.
 #[derive(Debug)]
@@ -23,6 +24,9 @@ pub enum Route {
 
 /// The route of `request`, given what this node knows for sure about the customer.
 pub fn route(snapshot: &Snapshot, request: &Parsed, known: Option<&Known>) -> Route {
+    if !shipped_decidable(snapshot, request) {
+        return Route::Lookup;
+    }
     if let Some(decisions) = known.and_then(|k| from_known(snapshot, request, k)) {
         return Route::Cached(decisions);
     }
@@ -66,6 +70,23 @@ fn writes_alone_decide(snapshot: &Snapshot, request: &Parsed) -> bool {
     simple && !overridden
 }
 
+/// Whether the request's own facts settle its shipped answers: it gives its stage, and the
+/// targeting of each shipped experiment there needs only the attributes (and segment) it gives.
+fn shipped_decidable(snapshot: &Snapshot, request: &Parsed) -> bool {
+    if snapshot.shipped.is_empty() {
+        return true;
+    }
+    let Some(stage) = request.stage.as_deref() else { return false };
+    let (attributes, segment) = (&request.attributes, request.segment.as_deref());
+    snapshot
+        .shipped
+        .get(stage)
+        .into_iter()
+        .flatten()
+        .filter(|e| request.wants(&e.key))
+        .all(|e| e.targeting.as_ref().is_none_or(|rule| rule.decidable_from(attributes, segment)))
+}
+
 /// How a plan's answer is settled once the write is done.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Settle {
@@ -93,6 +114,8 @@ pub struct Plan {
     /// What is known for sure before the write (to remember with the write's rows); `None` for
     /// cached answers.
     pub known: Option<Known>,
+    /// The shipped experiments it gets (no write: settled now).
+    pub shipped: Vec<Arc<ShippedExperiment>>,
 }
 
 /// Facts of looked-up customers, by id (absent: never stored).
@@ -102,7 +125,10 @@ pub type Facts = HashMap<String, CustomerFacts>;
 pub fn plan(snapshot: &Snapshot, request: &Parsed, route: Route, facts: &Facts) -> Plan {
     let (settle, stored) = match route {
         Route::Cached(decisions) => {
-            return Plan { settle: Settle::Cached, decisions, update: None, read_all: false, known: None };
+            let facts = (&request.attributes, request.segment.as_deref());
+            let only = request.experiments.as_deref();
+            let shipped = decide::shipped(snapshot, &request.customer_id, request.stage.as_deref(), facts, only);
+            return Plan { settle: Settle::Cached, decisions, update: None, read_all: false, known: None, shipped };
         }
         Route::WriteOnly => (Settle::WriteOnly, None),
         Route::Lookup => (Settle::LookedUp, Some(facts.get(&request.customer_id).cloned().unwrap_or_default())),
@@ -128,10 +154,12 @@ pub fn plan(snapshot: &Snapshot, request: &Parsed, route: Route, facts: &Facts) 
         exposures: stored.map(|f| f.exposures.clone()).unwrap_or_default(),
     };
     let decisions = decide::decide(snapshot, &view, request.experiments.as_deref());
+    let facts = (&view.attributes, view.segment);
+    let shipped = decide::shipped(snapshot, view.id, view.stage, facts, request.experiments.as_deref());
     let proposed = decisions.iter().filter(|d| d.new_exposure).count();
     let read_all = settle == Settle::WriteOnly && proposed < request.at_stage(snapshot).count();
     let known = Known { exposures: view.exposures, attributes: view.attributes, segment };
-    Plan { settle, decisions, update, read_all, known: Some(known) }
+    Plan { settle, decisions, update, read_all, known: Some(known), shipped }
 }
 
 /// What one call writes in one group commit.
@@ -173,6 +201,11 @@ impl WriteBatch {
     /// Whether there is nothing to write (every answer came from the cache or needs no write).
     pub fn is_empty(&self) -> bool {
         self.customers.is_empty() && self.exposures.is_empty() && self.read_all.is_empty()
+    }
+
+    /// Whether the batch only merges attributes: no answer depends on its commit.
+    pub fn only_updates(&self) -> bool {
+        self.exposures.is_empty() && self.read_all.is_empty()
     }
 }
 

@@ -71,6 +71,19 @@ impl ActiveExperiment {
     }
 }
 
+/// A shipped experiment: its variant's payload for every eligible customer (CONTRACT §7).
+#[derive(Debug, Clone)]
+pub struct ShippedExperiment {
+    /// Key.
+    pub key: String,
+    /// Who is eligible, beside the stage (traffic and layer no longer count).
+    pub targeting: Option<Rule>,
+    /// The shipped variant's key.
+    pub variant: String,
+    /// Its payload.
+    pub payload: Value,
+}
+
 /// An active API key.
 #[derive(Debug, Clone)]
 pub struct KeyInfo {
@@ -89,6 +102,9 @@ pub struct Snapshot {
     pub by_id: HashMap<i64, Arc<ActiveExperiment>>,
     /// The same, by eligible stage, ordered by key.
     pub by_stage: HashMap<String, Vec<Arc<ActiveExperiment>>>,
+    /// Shipped experiments by stage, ordered by key. They are in no other map: they take no
+    /// layer slot, store no exposure and have no overrides.
+    pub shipped: HashMap<String, Vec<Arc<ShippedExperiment>>>,
     /// Layer key by experiment id, for every experiment in a layer.
     pub layer_of: HashMap<i64, String>,
     /// The lifecycle (stage order and holdout share).
@@ -162,12 +178,13 @@ impl Snapshot {
         for list in by_stage.values_mut() {
             list.sort_by(|a, b| a.key.cmp(&b.key));
         }
+        let shipped = shipped_by_stage(&experiments);
         let mut by_prefix: HashMap<String, Vec<(String, KeyInfo)>> = HashMap::new();
         for (hash, k) in keys.into_iter().filter(|(_, k)| k.revoked_at.is_none()) {
             by_prefix.entry(k.prefix).or_default().push((hash, KeyInfo { id: k.id, name: k.name, role: k.role }));
         }
         let keys = by_prefix;
-        Snapshot { by_id, by_stage, layer_of, lifecycle, keys, loaded_at: Instant::now() }
+        Snapshot { by_id, by_stage, shipped, layer_of, lifecycle, keys, loaded_at: Instant::now() }
     }
 
     /// The stage a customer is treated as being at: the given one, else the stored one, else the
@@ -175,6 +192,26 @@ impl Snapshot {
     pub fn stage_for<'a>(&'a self, requested: Option<&'a str>, stored: Option<&'a str>) -> Option<&'a str> {
         requested.or(stored).or_else(|| self.lifecycle.stages.first().map(|s| s.id.as_str()))
     }
+}
+
+/// The shipped experiments, by stage and key.
+fn shipped_by_stage(experiments: &[StoredExperiment]) -> HashMap<String, Vec<Arc<ShippedExperiment>>> {
+    let mut by_stage: HashMap<String, Vec<Arc<ShippedExperiment>>> = HashMap::new();
+    for def in experiments.iter().map(|e| &e.def).filter(|d| d.status == Status::Shipped) {
+        let Some(variant) = def.ship.as_ref().and_then(|v| def.variants.iter().find(|x| &x.key == v)) else {
+            continue;
+        };
+        by_stage.entry(def.stage.clone()).or_default().push(Arc::new(ShippedExperiment {
+            key: def.key.clone(),
+            targeting: def.targeting.clone(),
+            variant: variant.key.clone(),
+            payload: variant.payload.clone(),
+        }));
+    }
+    for list in by_stage.values_mut() {
+        list.sort_by(|a, b| a.key.cmp(&b.key));
+    }
+    by_stage
 }
 
 /// Splits each layer's hash space evenly among its active experiments, in order of creation.

@@ -12,6 +12,7 @@ pub mod keys;
 pub mod migrate;
 pub mod report;
 pub mod serve;
+pub mod ship;
 pub mod simulate;
 pub mod stats;
 pub mod users;
@@ -81,6 +82,10 @@ pub enum Command {
     /// Manage admin UI users.
     #[command(subcommand)]
     Users(users::UsersCommand),
+    /// Ship a variant of an experiment to every eligible customer (stops it if it runs).
+    Ship(ship::ShipArgs),
+    /// End the rollout of a shipped experiment (it stays stopped).
+    Unship(ship::UnshipArgs),
     /// The analysis of one experiment (text, JSON or CSV).
     Report(report::ReportArgs),
     /// Calculators on summary statistics (the same engine as the reports).
@@ -124,6 +129,8 @@ fn run(cli: Cli) -> Result<(), CliError> {
             Command::Keys(cmd) => keys::run(config, cmd).await,
             Command::Users(cmd) => users::run(config, cmd).await,
             Command::Report(args) => report::run(config, args).await,
+            Command::Ship(args) => ship::ship(config, args).await,
+            Command::Unship(args) => ship::unship(config, args).await,
             Command::Simulate(args) => simulate::run(args).await,
             Command::Stats(_) => unreachable!("handled above"),
         }

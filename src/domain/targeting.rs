@@ -212,6 +212,17 @@ impl Rule {
         }
     }
 
+    /// Whether these attributes and segment alone settle the rule, whatever else is stored about
+    /// the customer: every attribute it names is given, and so is the segment if it names one.
+    pub fn decidable_from(&self, attributes: &serde_json::Map<String, Value>, segment: Option<&str>) -> bool {
+        match self {
+            Rule::All(rules) | Rule::Any(rules) => rules.iter().all(|r| r.decidable_from(attributes, segment)),
+            Rule::Not(rule) => rule.decidable_from(attributes, segment),
+            Rule::Segment(_) => segment.is_some(),
+            Rule::Attribute { name, .. } => attributes.contains_key(name),
+        }
+    }
+
     /// Whether a customer with these attributes and segment matches.
     pub fn matches(&self, attributes: &serde_json::Map<String, Value>, segment: Option<&str>) -> bool {
         match self {

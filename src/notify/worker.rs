@@ -8,6 +8,7 @@ use crate::db::models::deliveries::{self, Claimed, Outcome};
 use crate::db::Pool;
 use crate::domain::notice::{signature, Notice};
 use crate::domain::webhook::next_attempt;
+use crate::metrics::Metrics;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Semaphore;
@@ -29,6 +30,7 @@ pub struct DeliveryWorker {
     http: reqwest::Client,
     retry_base: chrono::Duration,
     slots: Arc<Semaphore>,
+    metrics: Metrics,
 }
 
 /// Deliveries in flight at once on one node.
@@ -36,7 +38,7 @@ pub const IN_FLIGHT: usize = 16;
 
 impl DeliveryWorker {
     /// A worker on `pool` whose first retry comes `retry_base` after a failure.
-    pub fn new(pool: Pool, retry_base: Duration) -> Result<DeliveryWorker, reqwest::Error> {
+    pub fn new(pool: Pool, retry_base: Duration, metrics: Metrics) -> Result<DeliveryWorker, reqwest::Error> {
         let http = reqwest::Client::builder()
             .timeout(TIMEOUT)
             .connect_timeout(TIMEOUT)
@@ -45,7 +47,7 @@ impl DeliveryWorker {
             .user_agent(concat!("stagelab/", env!("CARGO_PKG_VERSION")))
             .build()?;
         let retry_base = chrono::Duration::from_std(retry_base).unwrap_or(chrono::Duration::seconds(5));
-        Ok(DeliveryWorker { pool, http, retry_base, slots: Arc::new(Semaphore::new(IN_FLIGHT)) })
+        Ok(DeliveryWorker { pool, http, retry_base, slots: Arc::new(Semaphore::new(IN_FLIGHT)), metrics })
     }
 
     /// Runs forever: claims as many due deliveries as there are free slots and starts sending
@@ -99,6 +101,12 @@ impl DeliveryWorker {
                 Outcome::Failed { status, error, next }
             }
         };
+        let label = match &outcome {
+            Outcome::Delivered(_) => "delivered",
+            Outcome::Failed { next: Some(_), .. } => "retried",
+            Outcome::Failed { next: None, .. } => "failed",
+        };
+        self.metrics.webhook_deliveries.with_label_values(&[label]).inc();
         // If this cannot be recorded, the lease runs out and the delivery is tried again.
         let recorded = match self.pool.get().await {
             Ok(mut conn) => deliveries::record(&mut conn, delivery.id, &outcome).await.map_err(|e| e.to_string()),

@@ -226,7 +226,12 @@ async fn two_nodes_never_send_the_same_delivery() {
     hook.delay(Duration::from_millis(20));
     create(&app, &admin, &hook.url, &["experiment.paused", "experiment.started"], "json").await;
     // A second node's worker on the same database, beside the app's own.
-    let other = stagelab::notify::worker::DeliveryWorker::new(app.pool.clone(), Duration::from_millis(100)).unwrap();
+    let other = stagelab::notify::worker::DeliveryWorker::new(
+        app.pool.clone(),
+        Duration::from_millis(100),
+        stagelab::metrics::Metrics::new(),
+    )
+    .unwrap();
     tokio::spawn(other.run());
     for i in 0..40 {
         set_status(&app, "welcome-offer", if i % 2 == 0 { Status::Paused } else { Status::Running }).await;

@@ -94,6 +94,19 @@ impl ExposureWriter {
         })?;
         answer.await.unwrap_or(Err(StoreError::Stopped("writer")))
     }
+
+    /// Queues a batch of attribute updates alone (no exposure, nothing to read back) and returns
+    /// without waiting for its commit: no answer depends on it, and the storefront sends a
+    /// customer's attributes again with each request. A full queue drops it (counted).
+    pub fn write_detached(&self, batch: WriteBatch, metrics: &Metrics) {
+        debug_assert!(batch.exposures.is_empty() && batch.read_all.is_empty());
+        let (reply, _) = oneshot::channel();
+        self.pending.fetch_add(1, Ordering::AcqRel);
+        if self.tx.try_send(Job { batch, queued_at: Instant::now(), reply }).is_err() {
+            self.pending.fetch_sub(1, Ordering::AcqRel);
+            metrics.attribute_updates_dropped.inc();
+        }
+    }
 }
 
 async fn run(mut rx: mpsc::Receiver<Job>, pool: Pool, metrics: Metrics, pending: Arc<AtomicUsize>) {

@@ -14,6 +14,7 @@ pub mod sessions;
 pub mod settings;
 pub mod stages;
 pub mod users;
+pub mod watch_state;
 pub mod webhooks;
 
 /// A JSON column that does not hold what the domain expects: surfaced as a deserialisation error.

@@ -89,3 +89,15 @@ fn wire_shape_round_trips() {
     assert_eq!(serde_json::to_value(r.to_raw()).unwrap(), input);
     assert_eq!(r.to_raw().validate().unwrap(), r);
 }
+
+#[test]
+fn a_rule_is_decidable_from_the_facts_it_names() {
+    let r = rule(json!({"all": [{"segment": ["best"]}, {"not": {"attribute": "country", "op": "eq", "value": "JP"}}]}))
+        .unwrap();
+    let country = json!({"country": "JP"}).as_object().unwrap().clone();
+    assert!(r.decidable_from(&country, Some("best")));
+    assert!(!r.decidable_from(&country, None), "the segment may be stored");
+    assert!(!r.decidable_from(&serde_json::Map::new(), Some("best")), "the country may be stored");
+    let any = rule(json!({"any": [{"attribute": "a", "op": "exists"}, {"attribute": "b", "op": "exists"}]})).unwrap();
+    assert!(!any.decidable_from(&json!({"a": 1}).as_object().unwrap().clone(), None));
+}

@@ -4,15 +4,21 @@
 mod get;
 mod list;
 pub(crate) mod results;
+mod ship;
 
 use actix_web::web;
 
 /// These routes' part of the OpenAPI document.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(list::list, get::get, results::json, results::csv))]
+#[openapi(paths(list::list, get::get, results::json, results::csv, ship::ship, ship::unship))]
 pub struct ApiDoc;
 
 /// Registers the routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(list::list).service(results::json).service(results::csv).service(get::get);
+    cfg.service(list::list)
+        .service(results::json)
+        .service(results::csv)
+        .service(ship::ship)
+        .service(ship::unship)
+        .service(get::get);
 }

@@ -1,0 +1,132 @@
+//! The background watch (CONTRACT §7): every pass (`--watch-ms`, 10 s by default, at most 60 s)
+//! it looks at each draft with a start time and each running or paused experiment, and
+//!
+//! - starts and stops experiments on their schedule (and on reaching the planned sample);
+//! - acts on a guardrail that the always-valid test finds significantly worse (`warn`, `pause`
+//!   or `stop`), with an audit entry and a notification;
+//! - notifies a changed recommendation and a new sample ratio mismatch, once each.
+//!
+//! What to do is decided by [`plan::look`] (pure); this module reads and writes. Every change
+//! it makes is stagelab's own (actor `stagelab`). With more than one node, each node watches;
+//! their changes are idempotent (a status change is made only from the status seen, under the
+//! definitions lock) and what each saw is shared through `watch_state`, read in the transaction
+//! that writes the notifications, so that a notification is written once.
+
+pub mod plan;
+
+use crate::analysis::Reports;
+use crate::changes::{self, STAGELAB};
+use crate::db::models::{audit, experiments, watch_state};
+use crate::db::Pool;
+use crate::domain::experiment::Status;
+use diesel_async::{AsyncConnection, AsyncPgConnection};
+use plan::{Findings, Look, Steps};
+use std::time::Duration;
+
+/// The watch of one node.
+pub struct Watch {
+    pool: Pool,
+    reports: Reports,
+    period: Duration,
+}
+
+impl Watch {
+    /// A watch that looks every `period`, reading reports through `reports`.
+    pub fn new(pool: Pool, reports: Reports, period: Duration) -> Watch {
+        Watch { pool, reports, period }
+    }
+
+    /// Looks every period until the runtime stops; a failed pass is logged and the next one tries
+    /// again.
+    pub async fn run(self) {
+        let mut ticks = tokio::time::interval(self.period);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            if let Err(e) = self.pass().await {
+                tracing::warn!(error = %e, "the background watch pass failed; the next one will retry");
+            }
+        }
+    }
+
+    /// One pass over every experiment.
+    pub async fn pass(&self) -> anyhow::Result<()> {
+        let all = experiments::load_all(&mut *self.pool.get().await?).await?;
+        let now = chrono::Utc::now();
+        for e in all {
+            let status = e.def.status;
+            let watched = matches!(status, Status::Running | Status::Paused)
+                || status == Status::Draft && e.def.schedule.start_at.is_some();
+            if !watched {
+                continue;
+            }
+            let findings = match status {
+                Status::Running | Status::Paused => match self.reports.report(&e.def.key).await {
+                    Ok(Some(report)) => Some(Findings::of(&report)),
+                    Ok(None) => continue,
+                    Err(err) => {
+                        tracing::warn!(experiment = %e.def.key, error = %err, "no report for the watch");
+                        None
+                    }
+                },
+                _ => None,
+            };
+            let mut conn = self.pool.get().await?;
+            let seen = watch_state::get(&mut conn, e.id).await?;
+            let look = Look {
+                status,
+                schedule: &e.def.schedule,
+                action: e.def.stats.guardrail_action,
+                now,
+                findings: findings.as_ref(),
+                seen: seen.as_ref(),
+            };
+            let steps = plan::look(e.id, &look);
+            act(&mut conn, &e, steps).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Carries out the steps of one look.
+async fn act(conn: &mut AsyncPgConnection, e: &experiments::StoredExperiment, steps: Steps) -> anyhow::Result<()> {
+    let key = e.def.key.as_str();
+    let from = e.def.status;
+    if steps.notices.is_empty() && steps.seen.is_none() && steps.guardrail.is_none() && steps.status.is_none() {
+        return Ok(());
+    }
+    conn.transaction(async |conn| {
+        // Another node may have seen this already: then its notifications are written.
+        let seen_now = watch_state::get(conn, e.id).await?;
+        if steps.seen.is_some() && seen_now.as_ref() == steps.seen.as_ref() {
+            return Ok::<_, diesel::result::Error>(());
+        }
+        if let Some(data) = &steps.guardrail {
+            let entry = audit::NewEntry {
+                actor: STAGELAB,
+                action: "experiment.guardrail",
+                entity_type: "experiment",
+                entity_key: key,
+                before: None,
+                after: Some(data.clone()),
+            };
+            audit::record(conn, &entry).await?;
+        }
+        for (kind, data) in &steps.notices {
+            crate::notify::notice(conn, *kind, &e.def, data.clone()).await?;
+        }
+        if let Some(seen) = &steps.seen {
+            watch_state::put(conn, seen).await?;
+        }
+        Ok(())
+    })
+    .await?;
+    if let Some((to, note)) = &steps.status {
+        match changes::automatic(conn, key, from, *to, note).await {
+            Ok(true) => tracing::info!(experiment = key, %from, %to, reason = %note, "status changed by stagelab"),
+            Ok(false) => {}
+            Err(err) => return Err(anyhow::anyhow!("cannot change the status of {key:?}: {err}")),
+        }
+    }
+    Ok(())
+}
