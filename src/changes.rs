@@ -47,6 +47,7 @@ pub async fn create(conn: &mut AsyncPgConnection, def: &ExperimentDef, actor: &s
         if experiments::find(conn, &def.key).await?.is_some() {
             return Err(ChangeError::Taken(def.key.clone()));
         }
+        def.schedule.check(None, chrono::Utc::now()).map_err(|e| ChangeError::Refused(e.to_string()))?;
         let origin = Origin { managed_by: "ui", source_file: None };
         experiments::insert(conn, def, &crate::apply::new_salt(), origin).await?;
         entry(conn, actor, "experiment.create", &def.key, None, serde_json::json!(def)).await
@@ -69,6 +70,8 @@ pub async fn update(
             return Err(ChangeError::Conflict);
         }
         check_transition(&current, def).map_err(ChangeError::Refused)?;
+        let schedule = def.schedule.check(Some(&current.def.schedule), chrono::Utc::now());
+        schedule.map_err(|e| ChangeError::Refused(e.to_string()))?;
         if def.changed_fields(&current.def).is_empty() {
             return Ok(false);
         }

@@ -35,3 +35,4 @@ pub mod telemetry;
 pub mod templates;
 pub mod users;
 pub mod watch;
+pub mod webhooks;

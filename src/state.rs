@@ -40,6 +40,14 @@ impl AppState {
         self.reports.report(key).await
     }
 
+    /// Reloads this node's definitions now, after a change it made that its next assignment
+    /// must already see (a rollout); other nodes follow through the change notification.
+    pub async fn reload_definitions(&self) {
+        if let Err(e) = self.cache.reload(&self.pool).await {
+            tracing::warn!(error = %e, "definitions not reloaded after a change; the listener will");
+        }
+    }
+
     /// The key whose requests are logged at debug level only, if any.
     pub fn quiet_key(&self) -> Option<i64> {
         Some(self.quiet_key.load(Ordering::Relaxed)).filter(|id| *id != 0)

@@ -7,7 +7,7 @@ use minijinja::Environment;
 use std::sync::LazyLock;
 
 /// Every template, by name.
-const TEMPLATES: [(&str, &str); 14] = [
+const TEMPLATES: [(&str, &str); 16] = [
     ("base.html", include_str!("../templates/base.html")),
     ("report.html", include_str!("../templates/report.html")),
     ("decision.html", include_str!("../templates/decision.html")),
@@ -17,6 +17,8 @@ const TEMPLATES: [(&str, &str); 14] = [
     ("experiment.html", include_str!("../templates/experiment.html")),
     ("error.html", include_str!("../templates/error.html")),
     ("confirm.html", include_str!("../templates/confirm.html")),
+    ("ship.html", include_str!("../templates/ship.html")),
+    ("webhooks.html", include_str!("../templates/webhooks.html")),
     ("keys.html", include_str!("../templates/keys.html")),
     ("audit.html", include_str!("../templates/audit.html")),
     ("tools.html", include_str!("../templates/tools.html")),
@@ -36,6 +38,11 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
     env.add_filter("pct", |x: f64| format::percent(x));
     env.add_filter("signed_pct", |x: f64| format::signed_percent(x));
     env.add_filter("pvalue", |x: f64| format::p_value(x));
+    // Times are shown in UTC, to the minute, and say so.
+    env.add_filter("utc", |t: String| match chrono::DateTime::parse_from_rfc3339(&t) {
+        Ok(t) => t.with_timezone(&chrono::Utc).format("%Y-%m-%d %H:%M UTC").to_string(),
+        Err(_) => t,
+    });
     env.add_filter("value", move |x: f64, k: String| format::value(kind(&k), x));
     env.add_filter("signed", move |x: f64, k: String| format::signed(kind(&k), x));
     env

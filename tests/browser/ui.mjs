@@ -98,6 +98,22 @@ try {
   assert.match(exposures, /400 customers exposed/, exposures);
   await page.screenshot({ path: `${shots}/report.png`, fullPage: true });
 
+  // Ship the winner from its page (the recommended variant is preselected): the page shows the
+  // rollout, and a new customer gets the shipped payload.
+  await page.goto(base + "/experiments/browser-coupon");
+  assert.match(await page.locator(".decision h2").innerText(), /Recommendation: ship coupon/);
+  await page.getByRole("link", { name: "Ship a variant…" }).click();
+  assert.equal(await page.getByRole("radio", { name: /coupon \(recommended\)/ }).isChecked(), true);
+  await page.getByRole("button", { name: "Ship the chosen variant" }).click();
+  await page.waitForURL(base + "/experiments/browser-coupon");
+  await page.getByRole("heading", { name: "Shipped: every eligible customer gets coupon" }).waitFor();
+  const rollout = await api("/api/v1/assignments", { customer_id: "b-new", stage: "acquisition" });
+  assert.deepEqual(
+    rollout.assignments.filter((a) => a.experiment === "browser-coupon"),
+    [{ experiment: "browser-coupon", variant: "coupon", payload: { discount: 10 }, shipped: true }],
+  );
+  await page.screenshot({ path: `${shots}/shipped.png`, fullPage: true });
+
   await page.goto(base + "/");
   await page.screenshot({ path: `${shots}/dashboard.png`, fullPage: true });
   await page.goto(base + "/experiments");
@@ -112,7 +128,7 @@ try {
   await page.setViewportSize({ width: 1280, height: 900 });
   await page.goto(base + "/api/docs");
   await page.locator("#operations-storefront-assign").waitFor();
-  assert.equal(await page.locator(".opblock").count(), 11, "one block per documented operation");
+  assert.equal(await page.locator(".opblock").count(), 17, "one block per documented operation");
   await page.locator("#operations-storefront-assign .opblock-summary").click();
   await page.getByText('"customer_id": "c-1"').first().waitFor();
   await page.screenshot({ path: `${shots}/api-docs.png`, fullPage: true });

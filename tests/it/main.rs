@@ -28,5 +28,6 @@ mod simulate;
 mod stored_exposures;
 mod stored_values;
 mod ui;
+mod ui_rollout;
 mod watch;
 mod webhooks;

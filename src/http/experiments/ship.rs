@@ -80,11 +80,7 @@ pub(super) async fn unship(
 
 /// The experiment as stored now, once this node's definitions include the change.
 async fn answer(state: &AppState, key: &str) -> Result<HttpResponse, ApiError> {
-    // The change notification reloads every node; this one reloads now, so that its next
-    // assignment already serves (or stops serving) the rollout.
-    if let Err(e) = state.cache.reload(&state.pool).await {
-        tracing::warn!(error = %e, "definitions not reloaded after a rollout change; the listener will");
-    }
+    state.reload_definitions().await;
     let mut conn = state.pool.get().await?;
     let found = experiments::find(&mut conn, key).await?;
     Ok(HttpResponse::Ok().json(found.ok_or_else(|| ApiError::of(Code::NotFound))?))

@@ -3,7 +3,7 @@
 use super::error::UiError;
 use super::page;
 use super::session::Session;
-use crate::db::models::experiments;
+use crate::db::models::{experiments, watch_state};
 use crate::domain::experiment::Status;
 use crate::domain::password::UserRole;
 use crate::http::path::ExperimentKey;
@@ -33,12 +33,16 @@ pub(super) async fn detail(
         .map(|to| minijinja::context! { to => to.as_str(), verb => super::status::verb(from, to) })
         .collect();
     let can_edit = session.require(UserRole::Editor).is_ok();
+    let can_ship = can_edit && super::ship::can_ship(from);
+    let can_unship = can_edit && from == Status::Shipped;
+    let watched = watch_state::get(&mut conn, experiment.id).await?;
+    let guardrail = watched.and_then(|w| w.guardrail);
     let html = crate::templates::render(
         "experiment.html",
         minijinja::context! {
             title => &experiment.def.name, nav => "experiments", user => &session, csrf_token => &session.csrf_token,
             experiment => Value::from_serialize(&experiment), r => Value::from_serialize(&report), charts,
-            actions => if can_edit { actions } else { Vec::new() }, can_edit,
+            actions => if can_edit { actions } else { Vec::new() }, can_edit, can_ship, can_unship, guardrail,
         },
     )?;
     Ok(page(html))

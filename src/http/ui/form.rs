@@ -7,6 +7,9 @@ use crate::domain::lifecycle::Lifecycle;
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, HashMap};
 
+/// How the form shows and reads schedule times: UTC, to the minute (`datetime-local` inputs).
+const UTC_MINUTES: &str = "%Y-%m-%dT%H:%M";
+
 /// Rows of variant inputs shown (filled ones plus blanks).
 pub const VARIANT_ROWS: usize = 6;
 
@@ -54,6 +57,14 @@ pub fn fields_of(def: &ExperimentDef) -> Fields {
     if def.stats.cuped {
         put("cuped", "on".into());
     }
+    put("guardrail_action", def.stats.guardrail_action.as_str().into());
+    let minutes =
+        |t: Option<chrono::DateTime<chrono::Utc>>| t.map_or_else(String::new, |t| t.format(UTC_MINUTES).to_string());
+    put("start_at", minutes(def.schedule.start_at));
+    put("stop_at", minutes(def.schedule.stop_at));
+    if def.schedule.stop_on_sample {
+        put("stop_on_sample", "on".into());
+    }
     put("overrides", def.overrides.iter().map(|(c, v)| format!("{c} = {v}")).collect::<Vec<_>>().join("\n"));
     for (i, v) in def.variants.iter().enumerate() {
         put(&format!("variant_{i}_key"), v.key.clone());
@@ -100,6 +111,31 @@ pub fn to_def(f: &Fields, lifecycle: &Lifecycle, keep: Option<&ExperimentDef>) -
         doc.insert("layer".into(), json!(get(f, "layer")));
     }
     doc.insert("status".into(), json!(keep.map_or("draft", |d| d.status.as_str())));
+    if let Some(ship) = keep.and_then(|d| d.ship.as_ref()) {
+        doc.insert("ship".into(), json!(ship));
+    }
+    for name in ["start_at", "stop_at"] {
+        let text = get(f, name);
+        if text.is_empty() {
+            continue;
+        }
+        let read = chrono::NaiveDateTime::parse_from_str(text, UTC_MINUTES)
+            .or_else(|_| chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S"));
+        match read {
+            Ok(t) => {
+                doc.insert(name.into(), json!(t.and_utc().to_rfc3339()));
+            }
+            Err(_) => {
+                p.fields.insert(
+                    name.into(),
+                    format!("{name}: a date and time in UTC, e.g. 2026-12-24T09:00, not {text:?}"),
+                );
+            }
+        }
+    }
+    if f.contains_key("stop_on_sample") {
+        doc.insert("stop_on_sample".into(), json!(true));
+    }
     if let Some(rule) = json_field(f, "targeting", &mut p) {
         doc.insert("targeting".into(), rule);
     }
@@ -137,6 +173,9 @@ pub fn to_def(f: &Fields, lifecycle: &Lifecycle, keep: Option<&ExperimentDef>) -
     doc.insert("metrics".into(), metrics);
     let mut stats =
         json!({"method": get(f, "method"), "correction": get(f, "correction"), "cuped": f.contains_key("cuped")});
+    if !get(f, "guardrail_action").is_empty() {
+        stats["guardrail_action"] = json!(get(f, "guardrail_action"));
+    }
     if let Some(a) = alpha {
         stats["alpha"] = json!(a);
     }
@@ -210,6 +249,26 @@ mod tests {
             let back = to_def(&fields_of(&e.def), &d.lifecycle, Some(&e.def)).unwrap_or_else(|p| panic!("{p:?}"));
             assert_eq!(back, e.def);
         }
+    }
+
+    #[test]
+    fn schedules_and_guardrail_actions_survive_the_form_in_utc() {
+        let d = shipped();
+        let mut def = d.experiments[0].def.clone();
+        def.schedule.start_at = Some("2030-01-02T03:04:00Z".parse().unwrap());
+        def.schedule.stop_at = Some("2030-02-01T00:00:00Z".parse().unwrap());
+        def.schedule.stop_on_sample = true;
+        def.stats.guardrail_action = crate::domain::experiment::GuardrailAction::Pause;
+        let f = fields_of(&def);
+        assert_eq!(f["start_at"], "2030-01-02T03:04");
+        assert_eq!(to_def(&f, &d.lifecycle, Some(&def)).unwrap(), def);
+        let mut bad = f.clone();
+        bad.insert("stop_at".into(), "next tuesday".into());
+        assert!(to_def(&bad, &d.lifecycle, Some(&def)).unwrap_err().fields["stop_at"].contains("in UTC"));
+        let mut backwards = f;
+        backwards.insert("stop_at".into(), "2030-01-01T00:00".into());
+        let p = to_def(&backwards, &d.lifecycle, Some(&def)).unwrap_err();
+        assert!(p.general.iter().any(|m| m.contains("stop_at")), "{:?}", p.general);
     }
 
     #[test]

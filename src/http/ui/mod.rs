@@ -13,9 +13,11 @@ mod login;
 mod logout;
 mod report;
 pub mod session;
+mod ship;
 mod status;
 mod tools;
 mod users;
+mod webhooks;
 
 use actix_web::http::header;
 use actix_web::{web, HttpResponse, HttpResponseBuilder};
@@ -33,6 +35,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(users::list)
         .service(users::create)
         .service(users::disable)
+        .service(webhooks::list)
+        .service(webhooks::create)
+        .service(webhooks::delete)
+        .service(webhooks::test)
         .service(tools::tools)
         .service(experiments::list)
         .service(edit::new_form)
@@ -44,6 +50,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(report::csv)
         .service(status::confirm)
         .service(status::change)
+        .service(ship::confirm)
+        .service(ship::ship)
+        .service(ship::confirm_unship)
+        .service(ship::unship)
         .service(experiment::detail);
 }
 

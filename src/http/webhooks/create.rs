@@ -1,7 +1,7 @@
 //! `POST /api/v1/webhooks`.
 
-use crate::db::models::webhooks::{self, Webhook};
-use crate::domain::webhook::{new_secret, WebhookSpec};
+use crate::db::models::webhooks::Webhook;
+use crate::domain::webhook::WebhookSpec;
 use crate::errors::{ApiError, Code};
 use crate::http::auth::AdminKey;
 use crate::state::AppState;
@@ -55,9 +55,8 @@ pub(super) async fn create(
         let details = problems.iter().map(|p| serde_json::json!({"field": p.field, "message": p.message})).collect();
         ApiError::new(Code::ValidationFailed, message).with_details(details)
     })?;
-    let secret = new_secret();
     let mut conn = state.pool.get().await?;
-    let webhook = webhooks::insert(&mut conn, &spec, &secret, &format!("key:{}", admin.0.name)).await?;
+    let (webhook, secret) = crate::webhooks::create(&mut conn, &spec, &format!("key:{}", admin.0.name)).await?;
     tracing::info!(webhook = %webhook.id, "webhook created");
     Ok(HttpResponse::Created().json(Created { webhook, secret }))
 }

@@ -1,6 +1,5 @@
 //! `DELETE /api/v1/webhooks/{id}`.
 
-use crate::db::models::webhooks;
 use crate::errors::ApiError;
 use crate::http::auth::AdminKey;
 use crate::state::AppState;
@@ -23,12 +22,13 @@ use actix_web::{delete, web, HttpResponse};
 #[tracing::instrument(skip_all)]
 pub(super) async fn delete(
     state: web::Data<AppState>,
-    _admin: AdminKey,
+    admin: AdminKey,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let uuid = super::webhook_id(&id)?;
     let mut conn = state.pool.get().await?;
-    webhooks::delete(&mut conn, uuid).await?.ok_or_else(|| super::not_found(&id))?;
+    let actor = format!("key:{}", admin.0.name);
+    crate::webhooks::delete(&mut conn, uuid, &actor).await?.ok_or_else(|| super::not_found(&id))?;
     tracing::info!(webhook = %uuid, "webhook deleted");
     Ok(HttpResponse::NoContent().finish())
 }
