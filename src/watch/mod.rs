@@ -96,7 +96,9 @@ async fn act(conn: &mut AsyncPgConnection, e: &experiments::StoredExperiment, st
         return Ok(());
     }
     conn.transaction(async |conn| {
-        // Another node may have seen this already: then its notifications are written.
+        // Another node may have seen this already: then its notifications are written. The
+        // definitions lock orders the nodes' looks, so the second one reads the first one's.
+        experiments::lock_definitions(conn).await?;
         let seen_now = watch_state::get(conn, e.id).await?;
         if steps.seen.is_some() && seen_now.as_ref() == steps.seen.as_ref() {
             return Ok::<_, diesel::result::Error>(());
