@@ -202,3 +202,41 @@ fn exported_files_parse_back_to_the_same_definitions() {
         assert_eq!(back, e.def, "{text}");
     }
 }
+
+/// `VALID` with `status = "running"` replaced and `extra` lines added before the variants.
+fn with(status: &str, extra: &str) -> String {
+    VALID.replace("status = \"running\"", &format!("status = \"{status}\"\n{extra}"))
+}
+
+#[test]
+fn ship_names_a_variant_of_a_stopped_experiment() {
+    use crate::domain::experiment::Status;
+    let dir = dir_with(&[("exp.toml", &with("stopped", "ship = \"treatment\""))]);
+    let def = &load_dir(dir.path()).unwrap().experiments[0].def;
+    assert_eq!((def.status, def.ship.as_deref()), (Status::Shipped, Some("treatment")));
+    assert!(error_of(&with("running", "ship = \"treatment\"")).starts_with("8: ship: only a stopped experiment"));
+    assert!(
+        error_of(&with("stopped", "ship = \"nope\"")).contains("no variant \"nope\" (variants: control, treatment)")
+    );
+    assert!(error_of(&with("shipped", "")).starts_with("7: status \"shipped\" needs `ship"));
+}
+
+#[test]
+fn schedules_take_rfc3339_times_in_order() {
+    let text = with(
+        "draft",
+        "start_at = 2030-01-01T09:00:00+09:00\nstop_at = \"2030-02-01T00:00:00Z\"\nstop_on_sample = true",
+    );
+    let dir = dir_with(&[("exp.toml", &text)]);
+    let s = load_dir(dir.path()).unwrap().experiments[0].def.schedule;
+    assert_eq!(s.start_at.unwrap().to_rfc3339(), "2030-01-01T00:00:00+00:00");
+    assert_eq!(s.stop_at.unwrap().to_rfc3339(), "2030-02-01T00:00:00+00:00");
+    assert!(s.stop_on_sample);
+    let backwards = with("draft", "start_at = 2030-02-01T00:00:00Z\nstop_at = 2030-01-01T00:00:00Z");
+    assert!(error_of(&backwards).starts_with("9: stop_at: 2030-01-01T00:00:00+00:00 must come after start_at"));
+    let local = with("draft", "start_at = 2030-02-01T00:00:00");
+    assert!(error_of(&local).contains("start_at must be an RFC 3339 time with an offset"), "{}", error_of(&local));
+    let action =
+        with("running", "").replacen("[[variants]]", "[stats]\nguardrail_action = \"explode\"\n\n[[variants]]", 1);
+    assert!(error_of(&action).contains("explode"), "{}", error_of(&action));
+}

@@ -5,6 +5,7 @@ mod support;
 
 mod api_experiments;
 mod apply;
+mod apply_rollout;
 mod assignments;
 mod backdating;
 mod cli;
