@@ -114,10 +114,37 @@ pub async fn set_status(
 /// The actor of stagelab's own changes in the audit log and notifications.
 pub const STAGELAB: &str = "stagelab";
 
-/// stagelab's own status change of `key` (a schedule, the planned sample, a guardrail action):
-/// made only if the experiment is still `from`; audited with the actor `stagelab` and `note`,
-/// notified with `note` as the reason, and `note` kept on the experiment for its page. Returns
-/// whether it was made.
+/// stagelab's own status change of `current` (a schedule, the planned sample, a guardrail
+/// action), in the caller's transaction, which holds the definitions lock and read `current`
+/// under it: audited with the actor `stagelab` and `note`, notified with `note` as the reason,
+/// and `note` kept on the experiment for its page.
+pub async fn automatic_in(
+    conn: &mut AsyncPgConnection,
+    current: &StoredExperiment,
+    to: Status,
+    note: &str,
+) -> Result<(), diesel::result::Error> {
+    let from = current.def.status;
+    let mut def = current.def.clone();
+    def.status = to;
+    let origin = Origin { managed_by: &current.managed_by, source_file: current.source_file.as_deref() };
+    experiments::update(conn, current.id, &def, origin).await?;
+    experiments::set_status_note(conn, current.id, note).await?;
+    let (before, after) = (serde_json::json!({ "status": from }), serde_json::json!({ "status": to, "reason": note }));
+    let e = audit::NewEntry {
+        actor: STAGELAB,
+        action: "experiment.status",
+        entity_type: "experiment",
+        entity_key: &def.key,
+        before: Some(before),
+        after: Some(after),
+    };
+    audit::record(conn, &e).await?;
+    crate::notify::status_changed(conn, &def, from, STAGELAB, Some(note)).await
+}
+
+/// [`automatic_in`] in a transaction of its own, made only if experiment `key` is still `from`.
+/// Returns whether it was made.
 pub async fn automatic(
     conn: &mut AsyncPgConnection,
     key: &str,
@@ -131,15 +158,7 @@ pub async fn automatic(
         if current.def.status != from {
             return Ok(false);
         }
-        let mut def = current.def.clone();
-        def.status = to;
-        let origin = Origin { managed_by: &current.managed_by, source_file: current.source_file.as_deref() };
-        experiments::update(conn, current.id, &def, origin).await?;
-        experiments::set_status_note(conn, current.id, note).await?;
-        let (before, after) =
-            (serde_json::json!({ "status": from }), serde_json::json!({ "status": to, "reason": note }));
-        entry(conn, STAGELAB, "experiment.status", key, Some(before), after).await?;
-        crate::notify::status_changed(conn, &def, from, STAGELAB, Some(note)).await?;
+        automatic_in(conn, &current, to, note).await?;
         Ok(true)
     })
     .await

@@ -142,6 +142,12 @@ pub fn check_transition(current: &StoredExperiment, wanted: &ExperimentDef) -> R
             wanted.status
         ));
     }
+    if from == Status::Shipped && wanted.status == Status::Shipped && wanted.ship != current.def.ship {
+        return Err(format!(
+            "experiment {key:?} ships {:?}: end that rollout first (status = \"stopped\" without `ship`, apply), then ship another variant",
+            current.def.ship.as_deref().unwrap_or_default()
+        ));
+    }
     if wanted.status == Status::Shipped && current.started_at.is_none() {
         return Err(format!("experiment {key:?} never ran: only an experiment that has run can ship a variant"));
     }

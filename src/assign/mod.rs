@@ -50,7 +50,7 @@ pub struct Assigner {
     pub cache: Arc<ConfigCache>,
     loader: FactsLoader,
     writer: ExposureWriter,
-    known: KnownCustomers,
+    known: Arc<KnownCustomers>,
     metrics: Metrics,
 }
 
@@ -64,7 +64,7 @@ impl Assigner {
         known_capacity: usize,
         metrics: Metrics,
     ) -> Assigner {
-        Assigner { cache, loader, writer, known: KnownCustomers::new(known_capacity), metrics }
+        Assigner { cache, loader, writer, known: Arc::new(KnownCustomers::new(known_capacity)), metrics }
     }
 
     /// The group-commit writer (its queue length, and draining it at shutdown).
@@ -87,15 +87,20 @@ impl Assigner {
         let mut plans: Vec<Plan> =
             requests.iter().zip(routes).map(|(r, route)| plan::plan(&snapshot, r, route, &facts)).collect();
         let batch = WriteBatch::of(&requests, &mut plans);
-        let outcome = if batch.is_empty() {
-            Default::default()
-        } else if batch.only_updates() {
-            self.writer.write_detached(batch, &self.metrics);
-            Default::default()
-        } else {
-            self.writer.write(batch).await?
-        };
         let shipped: Vec<_> = plans.iter_mut().map(|p| std::mem::take(&mut p.shipped)).collect();
+        if !batch.is_empty() && batch.only_updates() {
+            // Attribute updates alone: answered now; what they store is remembered once stored.
+            let reconciled = reconcile::reconcile(&snapshot, &requests, plans, &Default::default());
+            let (known, learned) = (self.known.clone(), reconciled.learned);
+            self.writer.write_detached(batch, &self.metrics, move || {
+                for (customer, k) in learned {
+                    known.put(customer, k);
+                }
+            });
+            let answers = requests.into_iter().zip(reconciled.answers).zip(shipped);
+            return Ok(answers.map(|((r, settled), shipped)| self.answer(r, settled, shipped)).collect());
+        }
+        let outcome = if batch.is_empty() { Default::default() } else { self.writer.write(batch).await? };
         let reconciled = reconcile::reconcile(&snapshot, &requests, plans, &outcome);
         for (customer, known) in reconciled.learned {
             self.known.put(customer, known);

@@ -28,9 +28,10 @@ pub async fn notice(
 }
 
 /// Writes the notification of a status change of `def` (now at its new status) from `from`, by
-/// `actor`, with stagelab's `reason` for an automatic change. Ending a rollout (shipped →
-/// stopped) is an `experiment.shipped` notification whose `variant` is null; a change to draft or
-/// to the same status notifies nothing.
+/// `actor`, with stagelab's `reason` for an automatic change. Shipping a running or paused
+/// experiment stops it: that is an `experiment.stopped` notification, then the
+/// `experiment.shipped` one. Ending a rollout (shipped → stopped) is an `experiment.shipped`
+/// notification whose `variant` is null; a change to draft or to the same status notifies nothing.
 pub async fn status_changed(
     conn: &mut AsyncPgConnection,
     def: &ExperimentDef,
@@ -50,6 +51,9 @@ pub async fn status_changed(
     }
     if kind == EventType::Shipped {
         data["variant"] = json!(def.ship);
+        if matches!(from, Status::Running | Status::Paused) {
+            notice(conn, EventType::Stopped, def, data.clone()).await?;
+        }
     }
     notice(conn, kind, def, data).await
 }

@@ -109,7 +109,14 @@ impl DeliveryWorker {
         self.metrics.webhook_deliveries.with_label_values(&[label]).inc();
         // If this cannot be recorded, the lease runs out and the delivery is tried again.
         let recorded = match self.pool.get().await {
-            Ok(mut conn) => deliveries::record(&mut conn, delivery.id, &outcome).await.map_err(|e| e.to_string()),
+            Ok(mut conn) => {
+                let recorded = deliveries::record(&mut conn, delivery.id, delivery.attempts, &outcome).await;
+                match recorded {
+                    Ok(true) => Ok(()),
+                    Ok(false) => Err("a later attempt was claimed meanwhile (this one outlived its lease)".into()),
+                    Err(e) => Err(e.to_string()),
+                }
+            }
             Err(e) => Err(e.to_string()),
         };
         if let Err(e) = recorded {

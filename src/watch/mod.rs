@@ -7,10 +7,11 @@
 //! - notifies a changed recommendation and a new sample ratio mismatch, once each.
 //!
 //! What to do is decided by [`plan::look`] (pure); this module reads and writes. Every change
-//! it makes is stagelab's own (actor `stagelab`). With more than one node, each node watches;
-//! their changes are idempotent (a status change is made only from the status seen, under the
-//! definitions lock) and what each saw is shared through `watch_state`, read in the transaction
-//! that writes the notifications, so that a notification is written once.
+//! it makes is stagelab's own (actor `stagelab`). With more than one node, each node watches: a
+//! look that calls for anything is planned again, and carried out, in one transaction under the
+//! definitions lock, on the experiment and the `watch_state` read there, so that a change, an
+//! audit entry or a notification is made once, and never on a definition that changed since the
+//! pass began.
 
 pub mod plan;
 
@@ -81,54 +82,70 @@ impl Watch {
                 findings: findings.as_ref(),
                 seen: seen.as_ref(),
             };
-            let steps = plan::look(e.id, &look);
-            act(&mut conn, &e, steps).await?;
+            // Most looks call for nothing: only those that do take the lock and look again.
+            if plan::look(e.id, &look) != Steps::default() {
+                act(&mut conn, &e, findings.as_ref(), now).await?;
+            }
         }
         Ok(())
     }
 }
 
-/// Carries out the steps of one look.
-async fn act(conn: &mut AsyncPgConnection, e: &experiments::StoredExperiment, steps: Steps) -> anyhow::Result<()> {
+/// Carries out a look whose first plan had steps: in one transaction under the definitions lock,
+/// the experiment and what the watch saw of it are read again and the look is planned again on
+/// them (a person may have changed the definition, or another node may have looked meanwhile),
+/// and every step (audit entries, notifications, what was seen, the status change) is written
+/// together.
+async fn act(
+    conn: &mut AsyncPgConnection,
+    e: &experiments::StoredExperiment,
+    findings: Option<&Findings>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<()> {
     let key = e.def.key.as_str();
-    let from = e.def.status;
-    if steps.notices.is_empty() && steps.seen.is_none() && steps.guardrail.is_none() && steps.status.is_none() {
-        return Ok(());
-    }
-    conn.transaction(async |conn| {
-        // Another node may have seen this already: then its notifications are written. The
-        // definitions lock orders the nodes' looks, so the second one reads the first one's.
-        experiments::lock_definitions(conn).await?;
-        let seen_now = watch_state::get(conn, e.id).await?;
-        if steps.seen.is_some() && seen_now.as_ref() == steps.seen.as_ref() {
-            return Ok::<_, diesel::result::Error>(());
-        }
-        if let Some(data) = &steps.guardrail {
-            let entry = audit::NewEntry {
-                actor: STAGELAB,
-                action: "experiment.guardrail",
-                entity_type: "experiment",
-                entity_key: key,
-                before: None,
-                after: Some(data.clone()),
+    let changed = conn
+        .transaction(async |conn| {
+            experiments::lock_definitions(conn).await?;
+            let Some(current) = experiments::find(conn, key).await? else { return Ok(None) };
+            if current.id != e.id {
+                return Ok(None);
+            }
+            let seen = watch_state::get(conn, e.id).await?;
+            let look = Look {
+                status: current.def.status,
+                schedule: &current.def.schedule,
+                action: current.def.stats.guardrail_action,
+                now,
+                findings: findings.filter(|_| matches!(current.def.status, Status::Running | Status::Paused)),
+                seen: seen.as_ref(),
             };
-            audit::record(conn, &entry).await?;
-        }
-        for (kind, data) in &steps.notices {
-            crate::notify::notice(conn, *kind, &e.def, data.clone()).await?;
-        }
-        if let Some(seen) = &steps.seen {
-            watch_state::put(conn, seen).await?;
-        }
-        Ok(())
-    })
-    .await?;
-    if let Some((to, note)) = &steps.status {
-        match changes::automatic(conn, key, from, *to, note).await {
-            Ok(true) => tracing::info!(experiment = key, %from, %to, reason = %note, "status changed by stagelab"),
-            Ok(false) => {}
-            Err(err) => return Err(anyhow::anyhow!("cannot change the status of {key:?}: {err}")),
-        }
+            let steps = plan::look(e.id, &look);
+            if let Some(data) = &steps.guardrail {
+                let entry = audit::NewEntry {
+                    actor: STAGELAB,
+                    action: "experiment.guardrail",
+                    entity_type: "experiment",
+                    entity_key: key,
+                    before: None,
+                    after: Some(data.clone()),
+                };
+                audit::record(conn, &entry).await?;
+            }
+            for (kind, data) in &steps.notices {
+                crate::notify::notice(conn, *kind, &current.def, data.clone()).await?;
+            }
+            if let Some(seen) = &steps.seen {
+                watch_state::put(conn, seen).await?;
+            }
+            if let Some((to, note)) = &steps.status {
+                changes::automatic_in(conn, &current, *to, note).await?;
+                return Ok::<_, diesel::result::Error>(Some((current.def.status, *to, note.clone())));
+            }
+            Ok(None)
+        })
+        .await?;
+    if let Some((from, to, note)) = changed {
+        tracing::info!(experiment = key, %from, %to, reason = %note, "status changed by stagelab");
     }
     Ok(())
 }

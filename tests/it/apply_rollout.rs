@@ -22,7 +22,13 @@ async fn a_file_ships_and_unships() {
     edit(dir.path(), "welcome-offer.toml", "status = \"running\"", "status = \"stopped\"\nship = \"welcome10\"");
     apply::run(&pool, dir.path(), false, "cli:tester").await.unwrap();
     assert_eq!(status(&pool, "welcome-offer").await, (Status::Shipped, Some("welcome10".into())));
-    edit(dir.path(), "welcome-offer.toml", "ship = \"welcome10\"", "");
+    // Another variant needs the rollout ended first.
+    edit(dir.path(), "welcome-offer.toml", "ship = \"welcome10\"", "ship = \"control\"");
+    let Err(ApplyError::Invalid(errors)) = apply::run(&pool, dir.path(), false, "cli:tester").await else {
+        panic!("switching the shipped variant must be refused")
+    };
+    assert!(errors[0].message.contains("end that rollout first"), "{errors:?}");
+    edit(dir.path(), "welcome-offer.toml", "ship = \"control\"", "");
     apply::run(&pool, dir.path(), false, "cli:tester").await.unwrap();
     assert_eq!(status(&pool, "welcome-offer").await, (Status::Stopped, None));
     // A draft never ran: it cannot ship.

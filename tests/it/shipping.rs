@@ -5,7 +5,7 @@
 use crate::support::app::assert_envelope;
 use crate::support::cli::{run, stderr, stdout};
 use crate::support::{edit, experiments_copy, AssignCall, TestApp};
-use diesel::QueryDsl;
+use diesel::{ExpressionMethods, QueryDsl};
 use diesel_async::RunQueryDsl;
 use serde_json::{json, Value};
 use stagelab::assign::decide::in_holdout;
@@ -91,6 +91,19 @@ async fn a_shipped_variant_reaches_every_eligible_customer_without_an_exposure()
     let (_, body) = app.assign_raw(&storefront, &outside).await;
     assert_eq!(welcome(&body), None, "outside the targeting: {body}");
     assert_eq!(exposures(&app).await, stored, "no exposure is stored for a shipped experiment");
+    // Shipping a running experiment stops it: both are notified, in that order.
+    let kinds: Vec<String> = {
+        use stagelab::db::schema::notifications::dsl as n;
+        let mut conn = app.pool.get().await.unwrap();
+        n::notifications
+            .filter(n::experiment.eq("welcome-offer"))
+            .order(n::created_at.asc())
+            .select(n::kind)
+            .load(&mut conn)
+            .await
+            .unwrap()
+    };
+    assert_eq!(kinds, ["experiment.started", "experiment.stopped", "experiment.shipped"], "apply started it");
     let (status, report) = app.get("/api/v1/experiments/welcome-offer/results", Some(&admin)).await;
     assert_eq!(status, 200, "the report stays readable: {report}");
 

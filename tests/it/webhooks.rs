@@ -242,3 +242,26 @@ async fn two_nodes_never_send_the_same_delivery() {
         hook.received().iter().map(|g| g.json()["id"].as_str().unwrap().to_string()).collect();
     assert_eq!((hook.received().len(), ids.len()), (40, 40), "each of 40 notifications exactly once ({})", got.len());
 }
+
+#[tokio::test]
+async fn an_attempt_that_outlived_its_lease_does_not_overwrite_a_later_one() {
+    use stagelab::db::models::deliveries::{self, Outcome};
+    // No service runs here: no worker takes the delivery before the test does.
+    let db = crate::support::TestDb::new().await;
+    crate::support::writes::prepare(db.url()).await;
+    let mut conn = db.pool().get().await.unwrap();
+    let spec = WebhookSpec::parse("http://127.0.0.1:9/never", &["experiment.paused".into()], None).unwrap();
+    stagelab::db::models::webhooks::insert(&mut conn, &spec, "whsec_x", "test").await.unwrap();
+    changes::set_status(&mut conn, "welcome-offer", Status::Paused, |_, _| true, "user:a@example.com").await.unwrap();
+    let first = deliveries::claim(&mut conn, 10, 0).await.unwrap();
+    assert_eq!(first.len(), 1);
+    // Its lease (0 ms here) ran out: another node claims it again.
+    let second = deliveries::claim(&mut conn, 10, 60_000).await.unwrap();
+    assert_eq!((second.len(), second[0].attempts), (1, 2));
+    let failed = Outcome::Failed { status: Some(500), error: "x".into(), next: Some(chrono::Utc::now()) };
+    assert!(!deliveries::record(&mut conn, first[0].id, first[0].attempts, &failed).await.unwrap(), "stale attempt");
+    assert!(deliveries::record(&mut conn, second[0].id, second[0].attempts, &Outcome::Delivered(200)).await.unwrap());
+    let webhook = stagelab::db::models::webhooks::list(&mut conn).await.unwrap()[0].id;
+    let state = deliveries::recent(&mut conn, webhook, 5).await.unwrap()[0].0.state.clone();
+    assert_eq!(state, "delivered", "the late failure did not undo the delivery");
+}

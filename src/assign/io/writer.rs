@@ -97,15 +97,23 @@ impl ExposureWriter {
 
     /// Queues a batch of attribute updates alone (no exposure, nothing to read back) and returns
     /// without waiting for its commit: no answer depends on it, and the storefront sends a
-    /// customer's attributes again with each request. A full queue drops it (counted).
-    pub fn write_detached(&self, batch: WriteBatch, metrics: &Metrics) {
+    /// customer's attributes again with each request. `committed` runs once the batch is stored
+    /// (so that what it stored may be remembered), and never if it is not. A full queue drops the
+    /// batch (counted).
+    pub fn write_detached(&self, batch: WriteBatch, metrics: &Metrics, committed: impl FnOnce() + Send + 'static) {
         debug_assert!(batch.exposures.is_empty() && batch.read_all.is_empty());
-        let (reply, _) = oneshot::channel();
+        let (reply, answer) = oneshot::channel();
         self.pending.fetch_add(1, Ordering::AcqRel);
         if self.tx.try_send(Job { batch, queued_at: Instant::now(), reply }).is_err() {
             self.pending.fetch_sub(1, Ordering::AcqRel);
             metrics.attribute_updates_dropped.inc();
+            return;
         }
+        tokio::spawn(async move {
+            if let Ok(Ok(_)) = answer.await {
+                committed();
+            }
+        });
     }
 }
 

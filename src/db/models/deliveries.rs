@@ -100,9 +100,12 @@ pub enum Outcome {
     },
 }
 
-/// Records the outcome of an attempt on delivery `id`.
-pub async fn record(conn: &mut AsyncPgConnection, id: i64, outcome: &Outcome) -> QueryResult<()> {
-    let target = deliveries::table.find(id);
+/// Records the outcome of attempt `attempt` on delivery `id`: only while it is still that attempt
+/// of a pending delivery (a node that outlived its lease does not overwrite a later attempt).
+/// Returns whether it was recorded.
+pub async fn record(conn: &mut AsyncPgConnection, id: i64, attempt: i32, outcome: &Outcome) -> QueryResult<bool> {
+    let target =
+        deliveries::table.find(id).filter(deliveries::attempts.eq(attempt)).filter(deliveries::state.eq("pending"));
     let query = match outcome {
         Outcome::Delivered(status) => diesel::update(target)
             .set((
@@ -121,7 +124,7 @@ pub async fn record(conn: &mut AsyncPgConnection, id: i64, outcome: &Outcome) ->
             ))
             .execute(conn),
     };
-    query.await.map(drop)
+    query.await.map(|rows| rows == 1)
 }
 
 /// A delivery as the webhooks page shows it.

@@ -35,7 +35,8 @@ async fn render(state: &AppState, session: &Session, notice: Notice) -> Result<H
             .into_iter()
             .map(|(d, kind)| minijinja::context! { d => minijinja::Value::from_serialize(&d), kind })
             .collect();
-        hooks.push(minijinja::context! { hook => minijinja::Value::from_serialize(&hook), recent });
+        let shown = masked(&hook.url);
+        hooks.push(minijinja::context! { hook => minijinja::Value::from_serialize(&hook), shown, recent });
     }
     let events: Vec<&str> = EventType::iter().filter(|e| e.subscribable()).map(EventType::as_str).collect();
     let html = crate::templates::render(
@@ -46,6 +47,18 @@ async fn render(state: &AppState, session: &Session, notice: Notice) -> Result<H
         },
     )?;
     Ok(page(html))
+}
+
+/// A webhook URL as the page shows it: scheme, host and the path's last 4 characters. A path
+/// may be a credential (a Slack incoming-webhook URL is), and pages are seen over shoulders.
+fn masked(url: &str) -> String {
+    let Ok(parsed) = url::Url::parse(url) else { return "(unreadable URL)".into() };
+    let host = parsed.host_str().unwrap_or_default();
+    let port = parsed.port().map(|p| format!(":{p}")).unwrap_or_default();
+    let rest = &url[parsed[..url::Position::BeforePath].len()..];
+    let tail: String = rest.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
+    let path = if rest.chars().count() > 4 { format!("/…{tail}") } else { rest.to_string() };
+    format!("{}://{host}{port}{path}", parsed.scheme())
 }
 
 #[get("/webhooks")]
@@ -141,4 +154,14 @@ pub(super) async fn test(
         None => Notice { error: Some("There is no such webhook (deleted already?).".into()), ..Notice::default() },
     };
     render(&state, &session, notice).await
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn urls_are_shown_masked() {
+        assert_eq!(super::masked("https://hooks.slack.com/services/T0/B0/abcdWXYZ"), "https://hooks.slack.com/…WXYZ");
+        assert_eq!(super::masked("http://127.0.0.1:9000/"), "http://127.0.0.1:9000/");
+        assert_eq!(super::masked("http://example.com/a?t=secret1234"), "http://example.com/…1234");
+    }
 }
