@@ -23,11 +23,11 @@ impl Alarm {
     /// One sentence for the audit log, the notification and the experiment page.
     pub fn sentence(&self) -> String {
         format!(
-            "guardrail {} is significantly worse for {} (always-valid test: difference {:.4}, p = {})",
+            "guardrail {} is significantly worse for {} (always-valid test: difference {:.4}, {})",
             self.metric,
             self.variant,
             self.estimate,
-            super::format::p_value(self.p_value)
+            super::format::p_is(self.p_value)
         )
     }
 }

@@ -1,7 +1,7 @@
 //! The decision (CONTRACT §7): what to do with an experiment now, from its analysis alone. Pure:
 //! the same report always gives the same recommendation, with the reasons in words.
 
-use super::format::{p_value, signed_percent};
+use super::format::{p_is, signed_percent};
 use super::report::{MetricReport, Role, SrmReport, VariantMetric};
 use serde::Serialize;
 
@@ -70,10 +70,10 @@ pub fn decide(e: &Evidence<'_>) -> Decision {
     };
     if e.srm.mismatch {
         let reason = format!(
-            "Sample ratio mismatch: exposures per variant {:?} do not match the planned split (p = {}); \
+            "Sample ratio mismatch: exposures per variant {:?} do not match the planned split ({}); \
              fix assignment or tracking before deciding anything.",
             e.srm.observed,
-            p_value(e.srm.p_value)
+            p_is(e.srm.p_value)
         );
         return decision(Recommendation::Investigate, None, vec![reason]);
     }
@@ -89,11 +89,11 @@ pub fn decide(e: &Evidence<'_>) -> Decision {
     if let Some(best) = candidates.iter().max_by(|a, b| lift(a).total_cmp(&lift(b))) {
         if can_act {
             let mut reasons = vec![format!(
-                "{} raised the {} by {} (adjusted p = {}), significant after the correction.",
+                "{} raised the {} by {} (adjusted {}), significant after the correction.",
                 best.variant,
                 primary.label,
                 signed_percent(lift(best)),
-                best.adjusted_p_value.map_or_else(|| "n/a".into(), p_value)
+                best.adjusted_p_value.map_or_else(|| "p n/a".into(), p_is)
             )];
             reasons.push("No guardrail got significantly worse.".into());
             if candidates.len() > 1 {

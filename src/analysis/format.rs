@@ -37,6 +37,16 @@ pub fn p_value(p: f64) -> String {
     }
 }
 
+/// A p-value in a sentence: `p = 0.0123`, or `p < 0.0001` (never `p = < 0.0001`).
+pub fn p_is(p: f64) -> String {
+    let text = p_value(p);
+    if text.starts_with('<') {
+        format!("p {text}")
+    } else {
+        format!("p = {text}")
+    }
+}
+
 /// `a / b`, 0 when `b` is 0 (a share of nobody).
 pub fn ratio(a: u64, b: u64) -> f64 {
     if b == 0 {
@@ -67,6 +77,7 @@ mod tests {
         assert_eq!(signed(Kind::Mean, -1.5), "−1.50");
         assert_eq!(p_value(0.00001), "< 0.0001");
         assert_eq!(p_value(0.0432), "0.0432");
+        assert_eq!((p_is(0.00001).as_str(), p_is(0.0432).as_str()), ("p < 0.0001", "p = 0.0432"));
         assert_eq!(percent(0.996), "99.6%");
     }
 }

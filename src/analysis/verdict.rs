@@ -117,10 +117,10 @@ fn primary_sentence(
     if ctx.srm.mismatch {
         outcome = Outcome::Untrustworthy;
         text = format!(
-            "SRM: do not trust these results. Exposures per variant {:?} do not match the planned split (p = {}), \
+            "SRM: do not trust these results. Exposures per variant {:?} do not match the planned split ({}), \
              so assignment or tracking is broken. {text}",
             ctx.srm.observed,
-            super::format::p_value(ctx.srm.p_value)
+            super::format::p_is(ctx.srm.p_value)
         );
     } else {
         text.push_str(" Sample ratio looks healthy.");

@@ -112,7 +112,7 @@ pub fn look(id: i64, l: &Look<'_>) -> Steps {
     }
     let (srm_p, mismatch) = f.srm;
     if mismatch && !before.srm {
-        let reason = format!("the sample ratio mismatches (p = {})", crate::analysis::format::p_value(srm_p));
+        let reason = format!("the sample ratio mismatches ({})", crate::analysis::format::p_is(srm_p));
         steps.notices.push((EventType::Srm, json!({"p_value": srm_p, "reason": reason})));
     }
     seen.srm = mismatch;

@@ -1,5 +1,6 @@
 // The admin UI end to end in headless Chromium: log in, create an experiment, start it, send
-// assignments and events through the API, stop it and read its results; screenshots for review.
+// assignments and events through the API, stop it and read its results; ship the demo's winner;
+// screenshots for review.
 import { chromium } from "playwright-core";
 import assert from "node:assert/strict";
 
@@ -98,19 +99,28 @@ try {
   assert.match(exposures, /400 customers exposed/, exposures);
   await page.screenshot({ path: `${shots}/report.png`, fullPage: true });
 
-  // Ship the winner from its page (the recommended variant is preselected): the page shows the
-  // rollout, and a new customer gets the shipped payload.
-  await page.goto(base + "/experiments/browser-coupon");
-  assert.match(await page.locator(".decision h2").innerText(), /Recommendation: ship coupon/);
+  // Ship the demo's winner from its page: stop welcome-offer (a fixed-horizon test may be acted
+  // on once stopped), then ship the recommended variant, preselected on the confirmation page.
+  // The page shows the rollout, and a new visitor gets the shipped payload.
+  await page.goto(base + "/experiments/welcome-offer");
+  await page.getByRole("link", { name: "Stop" }).click();
+  await page.getByRole("button", { name: "Stop the experiment" }).click();
+  await page.waitForURL(base + "/experiments/welcome-offer");
+  assert.match(await page.locator(".decision h2").innerText(), /Recommendation: ship welcome10/);
   await page.getByRole("link", { name: "Ship a variant…" }).click();
-  assert.equal(await page.getByRole("radio", { name: /coupon \(recommended\)/ }).isChecked(), true);
+  assert.equal(await page.getByRole("radio", { name: /welcome10 \(recommended\)/ }).isChecked(), true);
   await page.getByRole("button", { name: "Ship the chosen variant" }).click();
-  await page.waitForURL(base + "/experiments/browser-coupon");
-  await page.getByRole("heading", { name: "Shipped: every eligible customer gets coupon" }).waitFor();
-  const rollout = await api("/api/v1/assignments", { customer_id: "b-new", stage: "acquisition" });
+  await page.waitForURL(base + "/experiments/welcome-offer");
+  await page.getByRole("heading", { name: "Shipped: every eligible customer gets welcome10" }).waitFor();
+  const rollout = await api("/api/v1/assignments", { customer_id: "b-new-visitor", stage: "reach" });
   assert.deepEqual(
-    rollout.assignments.filter((a) => a.experiment === "browser-coupon"),
-    [{ experiment: "browser-coupon", variant: "coupon", payload: { discount: 10 }, shipped: true }],
+    rollout.assignments.filter((a) => a.experiment === "welcome-offer"),
+    [{
+      experiment: "welcome-offer",
+      variant: "welcome10",
+      payload: { banner: "welcome", discount_percent: 10, message: "10% off your first order" },
+      shipped: true,
+    }],
   );
   await page.screenshot({ path: `${shots}/shipped.png`, fullPage: true });
 
