@@ -101,11 +101,7 @@ pub async fn set_status(
         }
         let mut def = current.def.clone();
         def.status = to;
-        let origin = Origin { managed_by: &current.managed_by, source_file: current.source_file.as_deref() };
-        experiments::update(conn, current.id, &def, origin).await?;
-        let (before, after) = (serde_json::json!({ "status": from }), serde_json::json!({ "status": to }));
-        entry(conn, actor, "experiment.status", key, Some(before), after).await?;
-        crate::notify::status_changed(conn, &def, from, actor, None).await?;
+        save(conn, &current, &def, Saved { actor, action: "experiment.status", reason: None }).await?;
         Ok(from)
     })
     .await
@@ -124,23 +120,9 @@ pub async fn automatic_in(
     to: Status,
     note: &str,
 ) -> Result<(), diesel::result::Error> {
-    let from = current.def.status;
     let mut def = current.def.clone();
     def.status = to;
-    let origin = Origin { managed_by: &current.managed_by, source_file: current.source_file.as_deref() };
-    experiments::update(conn, current.id, &def, origin).await?;
-    experiments::set_status_note(conn, current.id, note).await?;
-    let (before, after) = (serde_json::json!({ "status": from }), serde_json::json!({ "status": to, "reason": note }));
-    let e = audit::NewEntry {
-        actor: STAGELAB,
-        action: "experiment.status",
-        entity_type: "experiment",
-        entity_key: &def.key,
-        before: Some(before),
-        after: Some(after),
-    };
-    audit::record(conn, &e).await?;
-    crate::notify::status_changed(conn, &def, from, STAGELAB, Some(note)).await
+    save(conn, current, &def, Saved { actor: STAGELAB, action: "experiment.status", reason: Some(note) }).await
 }
 
 /// [`automatic_in`] in a transaction of its own, made only if experiment `key` is still `from`.
@@ -193,7 +175,7 @@ pub async fn ship(conn: &mut AsyncPgConnection, key: &str, variant: &str, actor:
         let mut def = current.def.clone();
         def.status = Status::Shipped;
         def.ship = Some(variant.to_string());
-        save(conn, &current, &def, actor, "experiment.ship").await?;
+        save(conn, &current, &def, Saved { actor, action: "experiment.ship", reason: None }).await?;
         Ok(from)
     })
     .await
@@ -213,27 +195,47 @@ pub async fn unship(conn: &mut AsyncPgConnection, key: &str, actor: &str) -> Res
         let mut def = current.def.clone();
         def.status = Status::Stopped;
         def.ship = None;
-        save(conn, &current, &def, actor, "experiment.unship").await
+        Ok(save(conn, &current, &def, Saved { actor, action: "experiment.unship", reason: None }).await?)
     })
     .await
 }
 
-/// Stores `def` over `current`, audited as `action` (status and shipped variant, before and
-/// after) and notified.
+/// Who made a status change, as what audit action, and stagelab's reason for an automatic one.
+struct Saved<'a> {
+    actor: &'a str,
+    action: &'a str,
+    reason: Option<&'a str>,
+}
+
+/// Stores `def` (a new status, and shipped variant) over `current`: the one place every status
+/// change goes through. Audited with the status and shipped variant before and after (and the
+/// reason, which is also kept on the experiment for its page), and notified.
 async fn save(
     conn: &mut AsyncPgConnection,
     current: &StoredExperiment,
     def: &ExperimentDef,
-    actor: &str,
-    action: &str,
-) -> Result<(), ChangeError> {
+    saved: Saved<'_>,
+) -> Result<(), diesel::result::Error> {
     let origin = Origin { managed_by: &current.managed_by, source_file: current.source_file.as_deref() };
     experiments::update(conn, current.id, def, origin).await?;
+    if let Some(note) = saved.reason {
+        experiments::set_status_note(conn, current.id, note).await?;
+    }
     let before = serde_json::json!({ "status": current.def.status, "ship": current.def.ship });
-    let after = serde_json::json!({ "status": def.status, "ship": def.ship });
-    entry(conn, actor, action, &def.key, Some(before), after).await?;
-    crate::notify::status_changed(conn, def, current.def.status, actor, None).await?;
-    Ok(())
+    let mut after = serde_json::json!({ "status": def.status, "ship": def.ship });
+    if let Some(reason) = saved.reason {
+        after["reason"] = serde_json::json!(reason);
+    }
+    let e = audit::NewEntry {
+        actor: saved.actor,
+        action: saved.action,
+        entity_type: "experiment",
+        entity_key: &def.key,
+        before: Some(before),
+        after: Some(after),
+    };
+    audit::record(conn, &e).await?;
+    crate::notify::status_changed(conn, def, current.def.status, saved.actor, saved.reason).await
 }
 
 async fn stored(conn: &mut AsyncPgConnection, key: &str) -> Result<StoredExperiment, ChangeError> {

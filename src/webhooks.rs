@@ -1,4 +1,4 @@
-//! Creating and deleting webhooks with their audit entries: one place for the API and the UI.
+//! Creating, testing and deleting webhooks (with audit entries): one place for the API and the UI.
 //! The audit entries name the URL's host only (a URL's path may hold a token) and never the
 //! secret.
 
@@ -27,6 +27,16 @@ pub async fn create(conn: &mut AsyncPgConnection, spec: &WebhookSpec, actor: &st
         };
         audit::record(conn, &entry).await?;
         Ok((webhook, secret))
+    })
+    .await
+}
+
+/// Queues a test delivery to webhook `id` alone; returns the notification's id, or `None` when
+/// there is no such webhook.
+pub async fn test(conn: &mut AsyncPgConnection, id: Uuid, actor: &str) -> QueryResult<Option<Uuid>> {
+    conn.transaction(async |conn| match webhooks::find(conn, id).await? {
+        Some(_) => crate::notify::test(conn, id, actor).await.map(Some),
+        None => Ok(None),
     })
     .await
 }

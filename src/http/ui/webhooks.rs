@@ -143,14 +143,11 @@ pub(super) async fn test(
     session.require(UserRole::Admin)?;
     let id = webhook_id(&path)?;
     let mut conn = state.pool.get().await?;
-    let notice = match webhooks::find(&mut conn, id).await? {
-        Some(_) => {
-            let queued = crate::notify::test(&mut conn, id, &format!("user:{}", session.email)).await?;
-            Notice {
-                message: Some(format!("Test delivery {queued} queued; reload to see its outcome.")),
-                ..Notice::default()
-            }
-        }
+    let notice = match crate::webhooks::test(&mut conn, id, &format!("user:{}", session.email)).await? {
+        Some(queued) => Notice {
+            message: Some(format!("Test delivery {queued} queued; reload to see its outcome.")),
+            ..Notice::default()
+        },
         None => Notice { error: Some("There is no such webhook (deleted already?).".into()), ..Notice::default() },
     };
     render(&state, &session, notice).await

@@ -1,11 +1,9 @@
 //! `POST /api/v1/webhooks/{id}/test`.
 
-use crate::db::models::webhooks;
 use crate::errors::ApiError;
 use crate::http::auth::AdminKey;
 use crate::state::AppState;
 use actix_web::{post, web, HttpResponse};
-use diesel_async::AsyncConnection;
 use serde::Serialize;
 
 /// `{"id": …}`: the test notification's id, as the receiver will see it.
@@ -40,12 +38,6 @@ pub(super) async fn test(
     let uuid = super::webhook_id(&id)?;
     let actor = format!("key:{}", admin.0.name);
     let mut conn = state.pool.get().await?;
-    let queued = conn
-        .transaction(async |conn| match webhooks::find(conn, uuid).await? {
-            Some(_) => crate::notify::test(conn, uuid, &actor).await.map(Some),
-            None => Ok::<_, diesel::result::Error>(None),
-        })
-        .await?;
-    let queued = queued.ok_or_else(|| super::not_found(&id))?;
+    let queued = crate::webhooks::test(&mut conn, uuid, &actor).await?.ok_or_else(|| super::not_found(&id))?;
     Ok(HttpResponse::Accepted().json(Queued { id: queued }))
 }
