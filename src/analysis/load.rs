@@ -71,3 +71,11 @@ fn query<'a>(
         pre_days: PRE_PERIOD_DAYS,
     }
 }
+
+/// The programme analysis (CONTRACT §9) as of `now`, at α = 5%.
+pub async fn programme(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> QueryResult<super::programme::Programme> {
+    let lifecycle = stages::load(conn).await?;
+    let windows: Vec<i32> = lifecycle.windows_days.days().iter().map(|&d| d as i32).collect();
+    let sums = crate::db::models::programme::sums(conn, &lifecycle, &windows, now).await?;
+    Ok(super::programme::build(&lifecycle, &sums, crate::stats::Alpha::default()))
+}

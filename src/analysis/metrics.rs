@@ -61,6 +61,21 @@ impl Spec {
     }
 }
 
+impl Spec {
+    /// A built-in metric (`conversion`, `revenue`, `orders`, `referral`) under another name, for
+    /// analyses that are not an experiment's (the programme's `reached:<stage>` is a conversion).
+    pub(super) fn builtin(source: &str, name: &str, role: Role) -> Option<Spec> {
+        let source = match source {
+            "conversion" => Source::Conversion,
+            "revenue" => Source::Revenue,
+            "orders" => Source::Orders,
+            "referral" => Source::Referral,
+            _ => return None,
+        };
+        Some(Spec { name: name.to_string(), role, source })
+    }
+}
+
 /// The experiment's metrics: primary, then secondary, then guardrails; a metric named twice is
 /// reported once (as a guardrail when it is one).
 pub(super) fn specs(def: &ExperimentDef) -> Vec<Spec> {

@@ -9,6 +9,7 @@ pub mod format;
 mod funnel;
 mod load;
 mod metrics;
+pub mod programme;
 mod progress;
 pub mod report;
 mod reports;
@@ -20,7 +21,7 @@ pub(crate) mod tests;
 
 pub use alarm::{guardrail_alarms, Alarm};
 pub use decision::{Decision, Recommendation};
-pub use load::{compute, refresh, Computed};
+pub use load::{compute, programme as compute_programme, refresh, Computed};
 pub use report::Report;
 pub use reports::{ReportError, Reports};
 

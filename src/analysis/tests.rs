@@ -13,7 +13,7 @@ pub(crate) fn lifecycle() -> Lifecycle {
         .map(|id| Stage { id: id.to_string(), name: id[..1].to_uppercase() + &id[1..], description: String::new() })
         .collect();
     let rules = StageRules::defaults_for(&stages);
-    Lifecycle { stages, holdout: 0.0, rules }
+    Lifecycle { stages, holdout: 0.0, rules, windows_days: Default::default() }
 }
 
 /// Sums for a variant with `n` mature of `exposed` customers and `conversions`.

@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 use serde_json::Value;
+use std::sync::Arc;
 
 /// One assignment in a response.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -10,8 +11,9 @@ pub struct Assignment {
     pub experiment: String,
     /// Variant key.
     pub variant: String,
-    /// What to show.
-    pub payload: Value,
+    /// What to show (shared with the snapshot: answering copies no payload).
+    #[schema(value_type = Object)]
+    pub payload: Arc<Value>,
     /// Present (true) when forced by a QA override.
     #[serde(rename = "override", skip_serializing_if = "std::ops::Not::not")]
     pub is_override: bool,

@@ -52,7 +52,11 @@ pub fn snapshot(experiments: Vec<StoredExperiment>) -> crate::assign::snapshot::
     let stage = |id: &str| Stage { id: id.into(), name: id.into(), description: String::new() };
     let stages = vec![stage("reach"), stage("acquisition"), stage("retention")];
     let rules = StageRules::defaults_for(&stages);
-    crate::assign::snapshot::Snapshot::build(experiments, Lifecycle { stages, holdout: 0.0, rules }, Vec::new())
+    crate::assign::snapshot::Snapshot::build(
+        experiments,
+        Lifecycle { stages, holdout: 0.0, rules, windows_days: Default::default() },
+        Vec::new(),
+    )
 }
 
 /// A parsed request of `customer` at `stage`, with nothing else.

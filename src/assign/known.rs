@@ -22,6 +22,8 @@ pub struct Known {
     pub attributes: Map<String, Value>,
     /// Segment as last stored through this node.
     pub segment: Option<String>,
+    /// Stages at which the customer's programme membership is stored.
+    pub members: Vec<String>,
 }
 
 /// The cache (cheap to share).

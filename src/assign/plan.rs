@@ -5,7 +5,7 @@ use super::decide::{self, CustomerView, Decision};
 use super::known::{self, Known};
 use super::request::Parsed;
 use super::snapshot::{ShippedExperiment, Snapshot};
-use crate::db::models::exposures::{CustomerFacts, CustomerUpdate, NewExposure};
+use crate::db::models::exposures::{CustomerFacts, CustomerUpdate, NewExposure, NewMember};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -44,6 +44,9 @@ fn from_known(snapshot: &Snapshot, request: &Parsed, known: &Known) -> Option<Ve
     let same_facts = request.attributes.iter().all(|(k, v)| known.attributes.get(k) == Some(v))
         && request.segment.as_ref().is_none_or(|s| known.segment.as_ref() == Some(s));
     if !same_facts || !known::covers(snapshot, &request.customer_id, stage, request.experiments.as_deref(), known) {
+        return None;
+    }
+    if snapshot.in_programme(stage) && !known.members.iter().any(|s| s == stage) {
         return None;
     }
     let view = CustomerView {
@@ -107,6 +110,8 @@ pub struct Plan {
     pub decisions: Vec<Decision>,
     /// Attributes or segment to merge into the stored customer.
     pub update: Option<CustomerUpdate>,
+    /// The programme membership to record.
+    pub member: Option<NewMember>,
     /// The write must return every stored exposure of the customer: a write-only decision left
     /// out an experiment at its stage (paused, or the customer outside its traffic now) to which
     /// another request may have exposed the customer.
@@ -128,7 +133,16 @@ pub fn plan(snapshot: &Snapshot, request: &Parsed, route: Route, facts: &Facts) 
             let facts = (&request.attributes, request.segment.as_deref());
             let only = request.experiments.as_deref();
             let shipped = decide::shipped(snapshot, &request.customer_id, request.stage.as_deref(), facts, only);
-            return Plan { settle: Settle::Cached, decisions, update: None, read_all: false, known: None, shipped };
+            let member = None;
+            return Plan {
+                settle: Settle::Cached,
+                decisions,
+                update: None,
+                member,
+                read_all: false,
+                known: None,
+                shipped,
+            };
         }
         Route::WriteOnly => (Settle::WriteOnly, None),
         Route::Lookup => (Settle::LookedUp, Some(facts.get(&request.customer_id).cloned().unwrap_or_default())),
@@ -158,8 +172,28 @@ pub fn plan(snapshot: &Snapshot, request: &Parsed, route: Route, facts: &Facts) 
     let shipped = decide::shipped(snapshot, view.id, view.stage, facts, request.experiments.as_deref());
     let proposed = decisions.iter().filter(|d| d.new_exposure).count();
     let read_all = settle == Settle::WriteOnly && proposed < request.at_stage(snapshot).count();
-    let known = Known { exposures: view.exposures, attributes: view.attributes, segment };
-    Plan { settle, decisions, update, read_all, known: Some(known), shipped }
+    let mut members = stored.map(|f| f.members.clone()).unwrap_or_default();
+    let member = membership(snapshot, request, view.stage, &members);
+    if let Some(m) = &member {
+        // Once the write is done, the membership is stored (by it or by a concurrent one).
+        members.push(m.stage.clone());
+    }
+    let known = Known { exposures: view.exposures, attributes: view.attributes, segment, members };
+    Plan { settle, decisions, update, member, read_all, known: Some(known), shipped }
+}
+
+/// The programme membership a request records (CONTRACT §9): at a stage where an experiment is
+/// running or shipped, once per customer and stage, held out or not.
+fn membership(snapshot: &Snapshot, request: &Parsed, stage: Option<&str>, recorded: &[String]) -> Option<NewMember> {
+    let stage = stage.filter(|s| snapshot.in_programme(s) && !recorded.iter().any(|r| r == s))?;
+    let share = snapshot.lifecycle.holdout;
+    Some(NewMember {
+        customer_id: request.customer_id.clone(),
+        stage: stage.to_string(),
+        held_out: decide::in_holdout(share, &request.customer_id),
+        holdout_share: share,
+        first_seen_at: request.at,
+    })
 }
 
 /// What one call writes in one group commit.
@@ -169,6 +203,8 @@ pub struct WriteBatch {
     pub customers: Vec<CustomerUpdate>,
     /// Proposed first exposures, one per customer and experiment (the first request's).
     pub exposures: Vec<NewExposure>,
+    /// Programme memberships to record (a customer named twice at a stage is recorded once).
+    pub members: Vec<NewMember>,
     /// Customers whose every stored exposure the write returns.
     pub read_all: Vec<String>,
 }
@@ -180,6 +216,11 @@ impl WriteBatch {
         let mut proposed: HashSet<(&str, i64)> = HashSet::new();
         for (request, plan) in requests.iter().zip(plans.iter_mut()) {
             batch.customers.extend(plan.update.take());
+            if let Some(m) = plan.member.take() {
+                if !batch.members.iter().any(|b| b.customer_id == m.customer_id && b.stage == m.stage) {
+                    batch.members.push(m);
+                }
+            }
             if plan.read_all {
                 batch.read_all.push(request.customer_id.clone());
             }
@@ -200,12 +241,13 @@ impl WriteBatch {
 
     /// Whether there is nothing to write (every answer came from the cache or needs no write).
     pub fn is_empty(&self) -> bool {
-        self.customers.is_empty() && self.exposures.is_empty() && self.read_all.is_empty()
+        self.customers.is_empty() && self.exposures.is_empty() && self.members.is_empty() && self.read_all.is_empty()
     }
 
-    /// Whether the batch only merges attributes: no answer depends on its commit.
+    /// Whether the batch only merges attributes: no answer depends on its commit (a membership
+    /// must be stored before the 200).
     pub fn only_updates(&self) -> bool {
-        self.exposures.is_empty() && self.read_all.is_empty()
+        self.exposures.is_empty() && self.members.is_empty() && self.read_all.is_empty()
     }
 }
 

@@ -22,7 +22,7 @@ pub struct ActiveVariant {
     /// Relative weight.
     pub weight: f64,
     /// What the storefront shows.
-    pub payload: Value,
+    pub payload: Arc<Value>,
 }
 
 /// An experiment's share of its layer: customers whose layer position is in `[start, end)`.
@@ -81,7 +81,7 @@ pub struct ShippedExperiment {
     /// The shipped variant's key.
     pub variant: String,
     /// Its payload.
-    pub payload: Value,
+    pub payload: Arc<Value>,
 }
 
 /// An active API key.
@@ -109,8 +109,8 @@ pub struct Snapshot {
     pub layer_of: HashMap<i64, String>,
     /// The lifecycle (stage order and holdout share).
     pub lifecycle: Lifecycle,
-    /// Active API keys by token prefix (not secret), each with its token's digest.
-    pub keys: HashMap<String, Vec<(String, KeyInfo)>>,
+    /// Active API keys by token prefix (not secret), each with its token's raw digest.
+    pub keys: HashMap<String, Vec<([u8; 32], KeyInfo)>>,
     /// When this snapshot was loaded.
     pub loaded_at: Instant,
 }
@@ -124,8 +124,8 @@ impl Snapshot {
     /// The active key of `token`: found by its prefix, then its digest compared in constant time.
     pub fn key(&self, token: &str) -> Option<&KeyInfo> {
         let candidates = self.keys.get(crate::domain::key::prefix(token)?)?;
-        let digest = crate::domain::key::hash(token);
-        candidates.iter().find(|(stored, _)| crate::domain::key::digests_match(stored, &digest)).map(|(_, k)| k)
+        let digest = crate::domain::key::digest(token);
+        candidates.iter().find(|(stored, _)| crate::domain::key::raw_digests_match(stored, &digest)).map(|(_, k)| k)
     }
 
     /// Builds the view from stored definitions.
@@ -146,7 +146,7 @@ impl Snapshot {
                     id: *id,
                     key: v.key.clone(),
                     weight: v.weight,
-                    payload: v.payload.clone(),
+                    payload: Arc::new(v.payload.clone()),
                 })
                 .collect();
             let overrides = def
@@ -179,12 +179,21 @@ impl Snapshot {
             list.sort_by(|a, b| a.key.cmp(&b.key));
         }
         let shipped = shipped_by_stage(&experiments);
-        let mut by_prefix: HashMap<String, Vec<(String, KeyInfo)>> = HashMap::new();
+        let mut by_prefix: HashMap<String, Vec<([u8; 32], KeyInfo)>> = HashMap::new();
         for (hash, k) in keys.into_iter().filter(|(_, k)| k.revoked_at.is_none()) {
-            by_prefix.entry(k.prefix).or_default().push((hash, KeyInfo { id: k.id, name: k.name, role: k.role }));
+            // A stored digest that is not one (never written so) matches no token.
+            let Some(digest) = crate::domain::key::decode_digest(&hash) else { continue };
+            by_prefix.entry(k.prefix).or_default().push((digest, KeyInfo { id: k.id, name: k.name, role: k.role }));
         }
         let keys = by_prefix;
         Snapshot { by_id, by_stage, shipped, layer_of, lifecycle, keys, loaded_at: Instant::now() }
+    }
+
+    /// Whether a request at `stage` records programme membership (CONTRACT §9): an experiment is
+    /// running or shipped there.
+    pub fn in_programme(&self, stage: &str) -> bool {
+        self.shipped.get(stage).is_some_and(|l| !l.is_empty())
+            || self.by_stage.get(stage).is_some_and(|l| l.iter().any(|e| e.status == Status::Running))
     }
 
     /// The stage a customer is treated as being at: the given one, else the stored one, else the
@@ -205,7 +214,7 @@ fn shipped_by_stage(experiments: &[StoredExperiment]) -> HashMap<String, Vec<Arc
             key: def.key.clone(),
             targeting: def.targeting.clone(),
             variant: variant.key.clone(),
-            payload: variant.payload.clone(),
+            payload: Arc::new(variant.payload.clone()),
         }));
     }
     for list in by_stage.values_mut() {

@@ -10,6 +10,7 @@ pub mod error;
 pub mod import;
 pub mod keys;
 pub mod migrate;
+pub mod programme;
 pub mod report;
 pub mod serve;
 pub mod ship;
@@ -88,6 +89,8 @@ pub enum Command {
     Unship(ship::UnshipArgs),
     /// The analysis of one experiment (text, JSON or CSV).
     Report(report::ReportArgs),
+    /// The programme holdout against everyone else, per stage (text, JSON or CSV).
+    Programme(programme::ProgrammeArgs),
     /// Calculators on summary statistics (the same engine as the reports).
     Stats(stats::StatsArgs),
     /// Drive a running service with a synthetic store whose true effects are known (also a load
@@ -129,6 +132,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
             Command::Keys(cmd) => keys::run(config, cmd).await,
             Command::Users(cmd) => users::run(config, cmd).await,
             Command::Report(args) => report::run(config, args).await,
+            Command::Programme(args) => programme::run(config, args).await,
             Command::Ship(args) => ship::ship(config, args).await,
             Command::Unship(args) => ship::unship(config, args).await,
             Command::Simulate(args) => simulate::run(args).await,

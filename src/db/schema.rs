@@ -176,6 +176,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    programme_members (customer_id, stage) {
+        customer_id -> Text,
+        stage -> Text,
+        held_out -> Bool,
+        holdout_share -> Float8,
+        first_seen_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     sessions (token_hash) {
         token_hash -> Text,
         user_id -> Int8,
@@ -247,6 +257,7 @@ diesel::joinable!(exposures -> experiments (experiment_id));
 diesel::joinable!(exposures -> variants (variant_id));
 diesel::joinable!(outcome_state -> experiments (experiment_id));
 diesel::joinable!(outcomes -> experiments (experiment_id));
+diesel::joinable!(programme_members -> lifecycle_stages (stage));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(variants -> experiments (experiment_id));
 diesel::joinable!(watch_state -> experiments (experiment_id));
@@ -264,6 +275,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     notifications,
     outcome_state,
     outcomes,
+    programme_members,
     sessions,
     settings,
     users,

@@ -61,12 +61,40 @@ pub fn digests_match(a: &str, b: &str) -> bool {
 
 /// The stored digest of a token.
 pub fn hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
+    hex::encode(digest(token))
+}
+
+/// A token's SHA-256 digest as raw bytes (what the in-memory key table compares, so that a request
+/// pays for no hex encoding).
+pub fn digest(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+/// The raw digest of a stored (hex) digest; `None` when it is not 64 hex digits.
+pub fn decode_digest(stored: &str) -> Option<[u8; 32]> {
+    let mut out = [0u8; 32];
+    hex::decode_to_slice(stored, &mut out).ok()?;
+    Some(out)
+}
+
+/// Whether two raw digests are equal, compared in constant time.
+pub fn raw_digests_match(a: &[u8; 32], b: &[u8; 32]) -> bool {
+    use subtle::ConstantTimeEq;
+    bool::from(a.ct_eq(b))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn raw_digests_are_the_stored_ones_decoded() {
+        let t = generate(KeyRole::Admin);
+        let stored = decode_digest(&t.hash).unwrap();
+        assert!(raw_digests_match(&stored, &digest(&t.token)));
+        assert!(!raw_digests_match(&stored, &digest("slk_ad_other")));
+        assert_eq!(decode_digest("not hex"), None);
+    }
 
     #[test]
     fn tokens_are_unique_and_hash_to_their_digest() {

@@ -23,6 +23,42 @@ pub struct Lifecycle {
     pub holdout: f64,
     /// Which stages purchases and referrals prove.
     pub rules: StageRules,
+    /// The programme analysis's windows (`programme_windows_days`).
+    pub windows_days: ProgrammeWindows,
+}
+
+/// The windows, in days, over which the programme analysis compares the holdout with everyone
+/// else (CONTRACT §9): ascending, each 1 to 3650 days; `[30, 90]` unless the lifecycle says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(transparent)]
+pub struct ProgrammeWindows(Vec<u32>);
+
+impl Default for ProgrammeWindows {
+    fn default() -> Self {
+        ProgrammeWindows(vec![30, 90])
+    }
+}
+
+impl ProgrammeWindows {
+    /// The windows, if they are 1 to 8 distinct values from 1 to 3650 days (sorted here).
+    pub fn new(mut days: Vec<u32>) -> Result<ProgrammeWindows, String> {
+        days.sort_unstable();
+        if days.is_empty() || days.len() > 8 {
+            return Err(format!("programme_windows_days needs 1 to 8 windows, not {}", days.len()));
+        }
+        if let Some(bad) = days.iter().find(|d| !(1..=3650).contains(*d)) {
+            return Err(format!("programme_windows_days: {bad} is not a number of days from 1 to 3650"));
+        }
+        if days.windows(2).any(|w| w[0] == w[1]) {
+            return Err("programme_windows_days: a window is named twice".into());
+        }
+        Ok(ProgrammeWindows(days))
+    }
+
+    /// The windows, ascending.
+    pub fn days(&self) -> &[u32] {
+        &self.0
+    }
 }
 
 /// Which stage an event proves a customer has reached, besides explicit stage events: so that a
@@ -86,7 +122,13 @@ mod tests {
             stages: vec![stage("reach"), stage("acquisition")],
             holdout: 0.0,
             rules: StageRules::default(),
+            windows_days: ProgrammeWindows::default(),
         };
+        assert_eq!(l.windows_days.days(), [30, 90]);
+        assert_eq!(ProgrammeWindows::new(vec![90, 7]).unwrap().days(), [7, 90]);
+        assert!(ProgrammeWindows::new(vec![]).is_err());
+        assert!(ProgrammeWindows::new(vec![0]).is_err());
+        assert!(ProgrammeWindows::new(vec![30, 30]).is_err());
         assert_eq!(l.position("acquisition"), Some(1));
         assert_eq!(l.position("advocacy"), None);
         assert_eq!(l.ids(), "reach, acquisition");

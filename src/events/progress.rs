@@ -142,7 +142,7 @@ mod tests {
             .map(|id| Stage { id: id.to_string(), name: id.to_string(), description: String::new() })
             .collect();
         let rules = StageRules::defaults_for(&stages);
-        Lifecycle { stages, holdout: 0.0, rules }
+        Lifecycle { stages, holdout: 0.0, rules, windows_days: Default::default() }
     }
 
     fn t(day: u32) -> DateTime<Utc> {

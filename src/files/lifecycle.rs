@@ -1,7 +1,7 @@
 //! `lifecycle.toml`: the ordered stages.
 
 use super::FileError;
-use crate::domain::lifecycle::{is_valid_stage_id, Lifecycle, Stage, StageRules};
+use crate::domain::lifecycle::{is_valid_stage_id, Lifecycle, ProgrammeWindows, Stage, StageRules};
 use serde::Deserialize;
 use std::collections::HashSet;
 use std::path::Path;
@@ -15,6 +15,8 @@ struct RawLifecycle {
     holdout: Option<Spanned<f64>>,
     #[serde(default)]
     rules: Option<Spanned<RawRules>>,
+    #[serde(default)]
+    programme_windows_days: Option<Spanned<Vec<u32>>>,
 }
 
 #[derive(Deserialize)]
@@ -95,8 +97,15 @@ pub fn parse(path: &Path, text: &str) -> Result<Lifecycle, Vec<FileError>> {
             }
         }
     }
+    let mut windows_days = ProgrammeWindows::default();
+    if let Some(w) = &raw.programme_windows_days {
+        match ProgrammeWindows::new(w.get_ref().clone()) {
+            Ok(w) => windows_days = w,
+            Err(e) => errors.push(FileError::at(path, text, w.span().start, e)),
+        }
+    }
     if errors.is_empty() {
-        Ok(Lifecycle { stages, holdout, rules })
+        Ok(Lifecycle { stages, holdout, rules, windows_days })
     } else {
         Err(errors)
     }

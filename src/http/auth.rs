@@ -8,6 +8,7 @@ use crate::domain::key::{self, KeyRole};
 use crate::errors::{ApiError, Code};
 use crate::state::AppState;
 use actix_web::{dev::Payload, http::header, web, FromRequest, HttpMessage, HttpRequest};
+use futures_util::future::{ready, Either, LocalBoxFuture, Ready};
 use std::future::Future;
 use std::pin::Pin;
 
@@ -28,22 +29,38 @@ pub struct AdminKey(pub ApiKey);
 
 impl FromRequest for ApiKey {
     type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+    type Future = Either<Ready<Result<Self, Self::Error>>, LocalBoxFuture<'static, Result<Self, Self::Error>>>;
 
+    /// A key the in-memory table knows (every key but one created a moment ago) is found without
+    /// waiting: the extractor is then ready at once, with no boxed future.
     /// While the demo fills its history, the demo key's id is also left in the request's
     /// extensions ([`QuietKey`]), so that the request log can keep its lines below `info`.
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let token = bearer_token(req);
-        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = match bearer_token(req) {
+            Ok(token) => token,
+            Err(e) => return Either::Left(ready(Err(e))),
+        };
+        let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+            return Either::Left(ready(Err(ApiError::internal("application state missing"))));
+        };
+        let quiet = |request: &HttpRequest, key: &ApiKey| {
+            if state.quiet_key() == Some(key.id) {
+                request.extensions_mut().insert(QuietKey);
+            }
+        };
+        if let Some(known) = state.cache.snapshot().key(&token) {
+            let key = ApiKey { id: known.id, name: known.name.clone(), role: known.role };
+            quiet(req, &key);
+            return Either::Left(ready(Ok(key)));
+        }
         let request = req.clone();
-        Box::pin(async move {
-            let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
-            let key = authenticate(token?, &state).await?;
+        Either::Right(Box::pin(async move {
+            let key = look_up(token, &state).await?;
             if state.quiet_key() == Some(key.id) {
                 request.extensions_mut().insert(QuietKey);
             }
             Ok(key)
-        })
+        }))
     }
 }
 
@@ -51,11 +68,11 @@ impl FromRequest for ApiKey {
 #[derive(Debug, Clone, Copy)]
 pub struct QuietKey;
 
-/// The active key of `token`.
-async fn authenticate(token: String, state: &AppState) -> Result<ApiKey, ApiError> {
-    // The key table is in memory (refreshed on every change); the database is asked only about a
-    // key the snapshot does not know yet (created a moment ago). Keys are found by their prefix
-    // and the token's digest is compared in constant time.
+/// The active key of a token the in-memory key table does not know (yet): the key table is
+/// refreshed on every change, so the database is asked only about a key created a moment ago, and
+/// only as often as the miss limiter allows. Keys are found by their prefix and the token's digest
+/// is compared in constant time.
+async fn look_up(token: String, state: &AppState) -> Result<ApiKey, ApiError> {
     if let Some(known) = state.cache.snapshot().key(&token) {
         return Ok(ApiKey { id: known.id, name: known.name.clone(), role: known.role });
     }

@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod middleware;
 pub mod openapi;
 pub mod path;
+pub mod programme;
 pub mod ui;
 pub mod webhooks;
 
@@ -46,6 +47,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(docs::configure)
         .configure(experiments::configure)
         .configure(lifecycle::configure)
+        .configure(programme::configure)
         .configure(webhooks::configure)
         .configure(assets::configure)
         .configure(ui::configure);

@@ -45,6 +45,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(super::events::ApiDoc::openapi());
     doc.merge(super::experiments::ApiDoc::openapi());
     doc.merge(super::lifecycle::ApiDoc::openapi());
+    doc.merge(super::programme::ApiDoc::openapi());
     doc.merge(super::webhooks::ApiDoc::openapi());
     doc.merge(super::health::ApiDoc::openapi());
     doc.merge(super::metrics::ApiDoc::openapi());

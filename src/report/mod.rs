@@ -3,6 +3,7 @@
 
 pub mod csv;
 pub mod html;
+pub mod programme;
 pub mod svg;
 pub mod text;
 

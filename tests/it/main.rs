@@ -22,6 +22,7 @@ mod layers;
 mod migrations;
 mod openapi;
 mod paths;
+mod programme;
 mod results;
 mod scale;
 mod shipping;

@@ -59,6 +59,7 @@ async fn migrations_go_up_down_and_up_again() {
         "notifications",
         "outcome_state",
         "outcomes",
+        "programme_members",
         "sessions",
         "settings",
         "users",

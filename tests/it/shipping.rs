@@ -15,7 +15,7 @@ use stagelab::domain::key::KeyRole;
 /// The app with a 20% holdout and `welcome-offer` at half traffic for customers in Japan.
 async fn app() -> (TestApp, String, String) {
     let dir = experiments_copy();
-    edit(dir.path(), "lifecycle.toml", "[[stages]]", "holdout = 0.2\n\n[[stages]]");
+    edit(dir.path(), "lifecycle.toml", crate::support::experiments::NO_HOLDOUT, "holdout = 0.2");
     edit(
         dir.path(),
         "welcome-offer.toml",

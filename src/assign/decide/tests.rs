@@ -7,7 +7,7 @@ fn lifecycle(holdout: f64) -> Lifecycle {
     let stage = |id: &str| Stage { id: id.into(), name: id.into(), description: String::new() };
     let stages = vec![stage("reach"), stage("acquisition"), stage("retention")];
     let rules = crate::domain::lifecycle::StageRules::defaults_for(&stages);
-    Lifecycle { stages, holdout, rules }
+    Lifecycle { stages, holdout, rules, windows_days: Default::default() }
 }
 
 fn experiment(id: i64, key: &str, weights: &[f64]) -> StoredExperiment {

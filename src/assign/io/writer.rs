@@ -9,7 +9,7 @@
 
 use super::StoreError;
 use crate::assign::plan::WriteBatch;
-use crate::db::models::exposures::{self, CustomerUpdate, NewExposure, Stored, StoredExposure};
+use crate::db::models::exposures::{self, CustomerUpdate, NewExposure, NewMember, Stored, StoredExposure};
 use crate::db::{Pool, SetupError};
 use crate::metrics::Metrics;
 use std::collections::{HashMap, HashSet};
@@ -101,7 +101,7 @@ impl ExposureWriter {
     /// (so that what it stored may be remembered), and never if it is not. A full queue drops the
     /// batch (counted).
     pub fn write_detached(&self, batch: WriteBatch, metrics: &Metrics, committed: impl FnOnce() + Send + 'static) {
-        debug_assert!(batch.exposures.is_empty() && batch.read_all.is_empty());
+        debug_assert!(batch.only_updates());
         let (reply, answer) = oneshot::channel();
         self.pending.fetch_add(1, Ordering::AcqRel);
         if self.tx.try_send(Job { batch, queued_at: Instant::now(), reply }).is_err() {
@@ -142,7 +142,13 @@ async fn run(mut rx: mpsc::Receiver<Job>, pool: Pool, metrics: Metrics, pending:
 
 async fn store(pool: &Pool, merged: &Merged<'_>) -> Result<Stored, StoreError> {
     let mut conn = pool.get().await?;
-    Ok(exposures::write_batch(&mut conn, &merged.customers, &merged.exposures, &merged.read_all).await?)
+    let rows = exposures::BatchRows {
+        customers: &merged.customers,
+        exposures: &merged.exposures,
+        members: &merged.members,
+        full: &merged.read_all,
+    };
+    Ok(exposures::write_batch(&mut conn, rows).await?)
 }
 
 /// Every job's batch as one write: one row per customer (attributes merged in arrival order) and
@@ -150,6 +156,8 @@ async fn store(pool: &Pool, merged: &Merged<'_>) -> Result<Stored, StoreError> {
 struct Merged<'a> {
     customers: Vec<CustomerUpdate>,
     exposures: Vec<NewExposure>,
+    /// One per (customer, stage): the first job's.
+    members: Vec<NewMember>,
     read_all: Vec<&'a str>,
     /// The job whose proposal became each exposure row (the first to propose it).
     owner: HashMap<(&'a str, i64), usize>,
@@ -189,6 +197,14 @@ impl<'a> Merged<'a> {
                 }
             }
         }
+        let mut seen: HashSet<(&str, &str)> = HashSet::new();
+        let mut members: Vec<NewMember> = Vec::new();
+        for m in jobs.iter().flat_map(|j| &j.batch.members) {
+            if seen.insert((&m.customer_id, &m.stage)) {
+                members.push(m.clone());
+            }
+        }
+        members.sort_by(|a, b| (&a.customer_id, &a.stage).cmp(&(&b.customer_id, &b.stage)));
         // One lock order for the writer and for event ingestion (customer id order), so that
         // concurrent transactions on the same customers wait for each other instead of deadlocking.
         customers.sort_by(|a, b| a.customer_id.cmp(&b.customer_id));
@@ -196,7 +212,7 @@ impl<'a> Merged<'a> {
         let mut read_all: Vec<&str> = jobs.iter().flat_map(|j| j.batch.read_all.iter().map(String::as_str)).collect();
         read_all.sort_unstable();
         read_all.dedup();
-        Merged { customers, exposures, read_all, owner }
+        Merged { customers, exposures, members, read_all, owner }
     }
 
     /// Job `i`'s part of the stored rows: those of its customers, new only where its own proposal

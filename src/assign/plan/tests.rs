@@ -39,6 +39,8 @@ fn the_cache_answers_only_when_it_covers_every_experiment_and_the_facts_are_the_
     let r = request("c", Some("reach"));
     assert!(!matches!(route(&snap, &r, Some(&known)), Route::Cached(_)), "b is not covered");
     known.exposures.insert(2, 200);
+    assert!(!matches!(route(&snap, &r, Some(&known)), Route::Cached(_)), "the membership is not known");
+    known.members.push("reach".into());
     assert!(matches!(route(&snap, &r, Some(&known)), Route::Cached(_)));
     let mut with_new_facts = r.clone();
     with_new_facts.segment = Some("best".into());
@@ -73,4 +75,19 @@ fn a_batch_takes_the_first_proposal_per_customer_and_experiment_and_the_back_dat
         batch.exposures.iter().map(|e| (e.customer_id.as_str(), e.exposed_at)).collect();
     assert_eq!(rows, [("c", Some(at)), ("d", None)]);
     assert!(batch.read_all.is_empty() && batch.customers.is_empty() && !batch.is_empty());
+}
+
+#[test]
+fn a_membership_is_proposed_once_at_a_stage_with_a_running_experiment() {
+    let snap = snapshot(vec![experiment(1, "a", "reach", &[1.0, 1.0])]);
+    let r = request("c", Some("reach"));
+    let fresh = plan(&snap, &r, Route::WriteOnly, &Facts::default());
+    let member = fresh.member.expect("a new customer is recorded");
+    assert_eq!((member.customer_id.as_str(), member.stage.as_str(), member.held_out), ("c", "reach", false));
+    assert_eq!(fresh.known.unwrap().members, ["reach"], "known once stored");
+    let mut facts = Facts::default();
+    facts.insert("c".into(), CustomerFacts { members: vec!["reach".into()], ..CustomerFacts::default() });
+    assert!(plan(&snap, &r, Route::Lookup, &facts).member.is_none(), "already recorded");
+    let elsewhere = request("c", Some("nurture"));
+    assert!(plan(&snap, &elsewhere, Route::WriteOnly, &Facts::default()).member.is_none(), "no experiment there");
 }

@@ -109,6 +109,7 @@ fn cached_decisions_stand_and_teach_nothing_new() {
     let requests = vec![request("c", Some("reach"))];
     let mut known = crate::assign::known::Known::default();
     known.exposures.insert(1, 101);
+    known.members.push("reach".into());
     let route = plan::route(&snap, &requests[0], Some(&known));
     assert!(matches!(route, Route::Cached(_)), "{route:?}");
     let plans = plans(&snap, &requests, vec![route]);

@@ -1,11 +1,11 @@
 //! `exposures` and the customer facts assignment reads: one round trip for any number of
 //! customers, and one transaction for a whole batch of first exposures.
 
-use crate::db::schema::{customers, exposures};
+use crate::db::schema::{customers, exposures, programme_members};
 use chrono::{DateTime, Utc};
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
-use diesel::sql_types::{Array, BigInt, Bool, Nullable, Text, Timestamptz};
+use diesel::sql_types::{Array, BigInt, Bool, Double, Nullable, Text, Timestamptz};
 use diesel::upsert::excluded;
 use diesel::{ExpressionMethods, PgJsonbExpressionMethods, QueryDsl, QueryResult};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
@@ -23,9 +23,11 @@ pub struct CustomerFacts {
     pub segment: Option<String>,
     /// Exposures: experiment id → variant id.
     pub exposures: HashMap<i64, i64>,
+    /// The stages at which the customer is a recorded programme member.
+    pub members: Vec<String>,
 }
 
-/// The stored facts of these customers (absent customers are left out): two indexed lookups
+/// The stored facts of these customers (absent customers are left out): three indexed lookups
 /// (`= ANY($1)` on each primary key), whatever the number of customers.
 pub async fn facts(
     conn: &mut AsyncPgConnection,
@@ -42,7 +44,8 @@ pub async fn facts(
             Value::Object(map) => map,
             _ => Map::new(),
         };
-        out.insert(customer, CustomerFacts { stage, attributes, segment, exposures: HashMap::new() });
+        let facts = CustomerFacts { stage, attributes, segment, ..CustomerFacts::default() };
+        out.insert(customer, facts);
     }
     let exposed: Vec<(String, i64, i64)> = exposures::table
         .filter(exposures::customer_id.eq_any(customer_ids))
@@ -51,6 +54,14 @@ pub async fn facts(
         .await?;
     for (customer, experiment, variant) in exposed {
         out.entry(customer).or_default().exposures.insert(experiment, variant);
+    }
+    let members: Vec<(String, String)> = programme_members::table
+        .filter(programme_members::customer_id.eq_any(customer_ids))
+        .select((programme_members::customer_id, programme_members::stage))
+        .load(conn)
+        .await?;
+    for (customer, stage) in members {
+        out.entry(customer).or_default().members.push(stage);
     }
     Ok(out)
 }
@@ -69,6 +80,22 @@ pub struct NewExposure {
     /// When the customer was exposed, for back-filled history (admin keys only); `None` is the
     /// database's `now()`.
     pub exposed_at: Option<DateTime<Utc>>,
+}
+
+/// A programme membership to record (CONTRACT §9): once per customer and stage, the first
+/// request's wins.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewMember {
+    /// Customer.
+    pub customer_id: String,
+    /// The stage asked at.
+    pub stage: String,
+    /// In the global holdout.
+    pub held_out: bool,
+    /// The holdout share in force.
+    pub holdout_share: f64,
+    /// When first seen there (back-dated requests); `None` is the database's `now()`.
+    pub first_seen_at: Option<DateTime<Utc>>,
 }
 
 /// Attributes (and segment) to merge into a customer, creating it if needed.
@@ -126,18 +153,28 @@ impl Stored {
     }
 }
 
-/// Stores a batch atomically: merges customer attributes and inserts first exposures (an existing
-/// row wins a race). Returns the inserted rows, the stored row of every exposure that was already
-/// there, and every stored exposure of the customers in `full`. Without attribute updates this is
-/// one prepared statement (its own transaction), plus a read only after a race or for `full`.
-pub async fn write_batch(
-    conn: &mut AsyncPgConnection,
-    customer_updates: &[CustomerUpdate],
-    new: &[NewExposure],
-    full: &[&str],
-) -> QueryResult<Stored> {
+/// A batch for [`write_batch`].
+#[derive(Debug, Clone, Copy)]
+pub struct BatchRows<'a> {
+    /// Attribute merges.
+    pub customers: &'a [CustomerUpdate],
+    /// Proposed first exposures.
+    pub exposures: &'a [NewExposure],
+    /// Programme memberships to record (a stored one stays).
+    pub members: &'a [NewMember],
+    /// Customers whose every stored exposure is returned.
+    pub full: &'a [&'a str],
+}
+
+/// Stores a batch atomically: merges customer attributes, records programme memberships and inserts
+/// first exposures (an existing row wins a race). Returns the inserted rows, the stored row of
+/// every exposure that was already there, and every stored exposure of the customers in `full`.
+/// Without attribute updates this is one prepared statement (its own transaction; the memberships
+/// are a data-modifying CTE of the exposures' insert), plus a read only after a race or for `full`.
+pub async fn write_batch(conn: &mut AsyncPgConnection, rows: BatchRows<'_>) -> QueryResult<Stored> {
+    let BatchRows { customers: customer_updates, exposures: new, members, full } = rows;
     if customer_updates.is_empty() {
-        return insert_exposures(conn, new, full).await;
+        return insert_exposures(conn, new, members, full).await;
     }
     conn.transaction(async |conn| {
         diesel::insert_into(customers::table)
@@ -151,7 +188,7 @@ pub async fn write_batch(
             ))
             .execute(conn)
             .await?;
-        insert_exposures(conn, new, full).await
+        insert_exposures(conn, new, members, full).await
     })
     .await
 }
@@ -160,10 +197,15 @@ pub async fn write_batch(
 /// returning customer's earlier request or a concurrent writer) and the exposures of `full`. The
 /// insert waits for a concurrent writer of the same key to finish, so the read, a later statement,
 /// sees that writer's row.
-async fn insert_exposures(conn: &mut AsyncPgConnection, new: &[NewExposure], full: &[&str]) -> QueryResult<Stored> {
+async fn insert_exposures(
+    conn: &mut AsyncPgConnection,
+    new: &[NewExposure],
+    members: &[NewMember],
+    full: &[&str],
+) -> QueryResult<Stored> {
     let mut stored = Stored::default();
-    if !new.is_empty() {
-        let inserted: Vec<(String, i64, i64)> = InsertExposures::new(new).load(conn).await?;
+    if !new.is_empty() || !members.is_empty() {
+        let inserted: Vec<(String, i64, i64)> = InsertExposures::new(new, members).load(conn).await?;
         for (c, e, v) in inserted {
             stored.add(&c, StoredExposure { experiment_id: e, variant_id: v, new: true });
         }
@@ -190,8 +232,8 @@ async fn insert_exposures(conn: &mut AsyncPgConnection, new: &[NewExposure], ful
     Ok(stored)
 }
 
-/// `INSERT INTO exposures … SELECT … FROM unnest(…) ON CONFLICT DO NOTHING RETURNING …` with the
-/// batch as array parameters. Its text is the same for every batch size and its type identifies
+/// `WITH m AS (INSERT INTO programme_members … ON CONFLICT DO NOTHING) INSERT INTO exposures …
+/// SELECT … FROM unnest(…) ON CONFLICT DO NOTHING RETURNING …` with the batch as array parameters. Its text is the same for every batch size and its type identifies
 /// it, so diesel prepares it once per connection and caches it (a `sql_query` is parsed and
 /// planned on every call).
 struct InsertExposures<'a> {
@@ -200,11 +242,21 @@ struct InsertExposures<'a> {
     variants: Vec<i64>,
     overrides: Vec<bool>,
     times: Vec<Option<DateTime<Utc>>>,
+    member_customers: Vec<&'a str>,
+    member_stages: Vec<&'a str>,
+    member_held_out: Vec<bool>,
+    member_shares: Vec<f64>,
+    member_times: Vec<Option<DateTime<Utc>>>,
 }
 
 impl<'a> InsertExposures<'a> {
-    fn new(new: &'a [NewExposure]) -> InsertExposures<'a> {
+    fn new(new: &'a [NewExposure], members: &'a [NewMember]) -> InsertExposures<'a> {
         InsertExposures {
+            member_customers: members.iter().map(|m| m.customer_id.as_str()).collect(),
+            member_stages: members.iter().map(|m| m.stage.as_str()).collect(),
+            member_held_out: members.iter().map(|m| m.held_out).collect(),
+            member_shares: members.iter().map(|m| m.holdout_share).collect(),
+            member_times: members.iter().map(|m| m.first_seen_at).collect(),
             customers: new.iter().map(|n| n.customer_id.as_str()).collect(),
             experiments: new.iter().map(|n| n.experiment_id).collect(),
             variants: new.iter().map(|n| n.variant_id).collect(),
@@ -225,6 +277,20 @@ impl Query for InsertExposures<'_> {
 
 impl QueryFragment<Pg> for InsertExposures<'_> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql(
+            "WITH m AS (INSERT INTO programme_members (customer_id, stage, held_out, holdout_share, first_seen_at) \
+             SELECT c, s, h, r, coalesce(t, now()) FROM unnest(",
+        );
+        out.push_bind_param::<Array<Text>, _>(&self.member_customers)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.member_stages)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Bool>, _>(&self.member_held_out)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Double>, _>(&self.member_shares)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<Timestamptz>>, _>(&self.member_times)?;
+        out.push_sql(") AS u(c, s, h, r, t) ON CONFLICT DO NOTHING) ");
         out.push_sql(
             "INSERT INTO exposures (customer_id, experiment_id, variant_id, is_override, exposed_at) \
              SELECT c, e, v, o, coalesce(t, now()) FROM unnest(",

@@ -9,6 +9,7 @@ pub mod events;
 pub mod experiments;
 pub mod exposures;
 pub mod outcomes;
+pub mod programme;
 pub mod results;
 pub mod sessions;
 pub mod settings;

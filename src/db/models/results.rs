@@ -204,6 +204,7 @@ pub async fn aggregate(conn: &mut AsyncPgConnection, q: &ResultsQuery<'_>) -> Qu
     })
 }
 
-fn parse<T: serde::de::DeserializeOwned>(what: &str, value: serde_json::Value) -> QueryResult<T> {
+/// A JSON aggregate column as `T` (an error names `what`).
+pub(super) fn parse<T: serde::de::DeserializeOwned>(what: &str, value: serde_json::Value) -> QueryResult<T> {
     serde_json::from_value(value).map_err(|e| super::bad_json(what, e))
 }

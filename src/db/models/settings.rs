@@ -9,6 +9,8 @@ use serde_json::Value;
 pub const HOLDOUT: &str = "holdout";
 /// The key of the stage rules (`StageRules` as JSON).
 pub const STAGE_RULES: &str = "stage_rules";
+/// The key of the programme analysis's windows: `[30, 90]`.
+pub const PROGRAMME_WINDOWS: &str = "programme_windows_days";
 /// The key of the demo's simulated history: `{"status": "running"|"done", "key_id", …}`.
 pub const DEMO_SIMULATION: &str = "demo_simulation";
 

@@ -2,7 +2,7 @@
 
 use super::settings;
 use crate::db::schema::lifecycle_stages;
-use crate::domain::lifecycle::{Lifecycle, Stage, StageRules};
+use crate::domain::lifecycle::{Lifecycle, ProgrammeWindows, Stage, StageRules};
 use diesel::{ExpressionMethods, QueryDsl, QueryResult, Queryable, Selectable, SelectableHelper};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
@@ -27,7 +27,11 @@ pub async fn load(conn: &mut AsyncPgConnection) -> QueryResult<Lifecycle> {
         Some(value) => serde_json::from_value(value).map_err(|e| super::bad_json("stage rules", e))?,
         None => StageRules::defaults_for(&stages),
     };
-    Ok(Lifecycle { stages, holdout, rules })
+    let windows_days = match settings::get(conn, settings::PROGRAMME_WINDOWS).await? {
+        Some(value) => serde_json::from_value(value).map_err(|e| super::bad_json("programme windows", e))?,
+        None => ProgrammeWindows::default(),
+    };
+    Ok(Lifecycle { stages, holdout, rules, windows_days })
 }
 
 /// Makes the stored lifecycle equal to `lifecycle`. Removing a stage that customers, events or
@@ -51,5 +55,6 @@ pub async fn replace(conn: &mut AsyncPgConnection, lifecycle: &Lifecycle) -> Que
             .await?;
     }
     settings::put(conn, settings::HOLDOUT, &serde_json::json!({ "share": lifecycle.holdout })).await?;
+    settings::put(conn, settings::PROGRAMME_WINDOWS, &serde_json::json!(lifecycle.windows_days)).await?;
     settings::put(conn, settings::STAGE_RULES, &serde_json::json!(lifecycle.rules)).await
 }

@@ -8,7 +8,7 @@ fn lifecycle() -> Lifecycle {
         .map(|id| Stage { id: id.to_string(), name: id.to_string(), description: String::new() })
         .collect();
     let rules = StageRules::defaults_for(&stages);
-    Lifecycle { stages, holdout: 0.0, rules }
+    Lifecycle { stages, holdout: 0.0, rules, windows_days: Default::default() }
 }
 
 fn now() -> DateTime<Utc> {

@@ -11,6 +11,7 @@ pub mod form;
 mod keys;
 mod login;
 mod logout;
+mod programme;
 mod report;
 pub mod session;
 mod ship;
@@ -40,6 +41,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(webhooks::delete)
         .service(webhooks::test)
         .service(tools::tools)
+        .service(programme::show)
         .service(experiments::list)
         .service(edit::new_form)
         .service(edit::create)
