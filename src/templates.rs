@@ -7,7 +7,7 @@ use minijinja::Environment;
 use std::sync::LazyLock;
 
 /// Every template, by name.
-const TEMPLATES: [(&str, &str); 16] = [
+const TEMPLATES: [(&str, &str); 17] = [
     ("base.html", include_str!("../templates/base.html")),
     ("report.html", include_str!("../templates/report.html")),
     ("decision.html", include_str!("../templates/decision.html")),
@@ -17,6 +17,7 @@ const TEMPLATES: [(&str, &str); 16] = [
     ("experiment.html", include_str!("../templates/experiment.html")),
     ("error.html", include_str!("../templates/error.html")),
     ("confirm.html", include_str!("../templates/confirm.html")),
+    ("programme.html", include_str!("../templates/programme.html")),
     ("ship.html", include_str!("../templates/ship.html")),
     ("webhooks.html", include_str!("../templates/webhooks.html")),
     ("keys.html", include_str!("../templates/keys.html")),

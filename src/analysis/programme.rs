@@ -37,6 +37,9 @@ pub struct StageProgramme {
     pub holdout: GroupCount,
     /// Everyone else's.
     pub rest: GroupCount,
+    /// The holdout shares in force when the stage's members were recorded, ascending (more than
+    /// one after `apply --force` changed it: the groups then mix customers chosen under each).
+    pub holdout_shares: Vec<f64>,
     /// The metrics, each within each window (the results JSON's metric shape, holdout first).
     pub metrics: Vec<ProgrammeMetric>,
     /// What the programme did, in one sentence.
@@ -105,13 +108,25 @@ pub fn build(lifecycle: &Lifecycle, sums: &ProgrammeSums, alpha: Alpha) -> Progr
             m.report = finished;
         }
         let next = lifecycle.stages.get(pos + 1);
-        let summary = summary(&stage.name, next.map(|s| s.name.as_str()), &reports, holdout, rest, alpha);
+        let mut summary = summary(&stage.name, next.map(|s| s.name.as_str()), &reports, holdout, rest, alpha);
+        let mut holdout_shares: Vec<f64> =
+            sums.sizes.iter().filter(|s| s.stage == stage.id).map(|s| s.holdout_share).collect();
+        holdout_shares.sort_by(f64::total_cmp);
+        holdout_shares.dedup();
+        if holdout_shares.len() > 1 {
+            let shares: Vec<String> = holdout_shares.iter().map(|s| format::percent(*s)).collect();
+            summary.push_str(&format!(
+                " Members were recorded under holdout shares of {}: the groups mix customers chosen under each.",
+                shares.join(" and ")
+            ));
+        }
         let next_stage = next.map(|n| curves(&n.id, &stage.id, &sums.curve, alpha));
         stages.push(StageProgramme {
             stage: stage.id.clone(),
             name: stage.name.clone(),
             holdout,
             rest,
+            holdout_shares,
             metrics: reports,
             summary,
             next_stage,

@@ -41,6 +41,12 @@ impl From<diesel::result::Error> for ApplyError {
 /// Reads `dir`, compares it with the database and, unless `dry_run`, applies the difference in
 /// one transaction. `actor` is written to the audit log.
 pub async fn run(pool: &Pool, dir: &Path, dry_run: bool, actor: &str) -> Result<Plan, ApplyError> {
+    run_forced(pool, dir, dry_run, false, actor).await
+}
+
+/// [`run`], and with `force` a holdout change is applied even while experiments run or are
+/// shipped (see [`plan::compute`]).
+pub async fn run_forced(pool: &Pool, dir: &Path, dry_run: bool, force: bool, actor: &str) -> Result<Plan, ApplyError> {
     let desired = files::load_dir(dir).map_err(ApplyError::Invalid)?;
     let mut conn = pool.get().await.map_err(|e| ApplyError::Database(e.to_string()))?;
     conn.transaction(async |conn| {
@@ -48,7 +54,8 @@ pub async fn run(pool: &Pool, dir: &Path, dry_run: bool, actor: &str) -> Result<
         experiments::lock_definitions(conn).await?;
         let lifecycle = stages::load(conn).await?;
         let stored = experiments::load_all(conn).await?;
-        let plan = plan::compute(desired, &lifecycle, stored, chrono::Utc::now()).map_err(ApplyError::Invalid)?;
+        let plan =
+            plan::compute(desired, &lifecycle, stored, chrono::Utc::now(), force).map_err(ApplyError::Invalid)?;
         if dry_run || !plan.has_changes() {
             return Ok(plan);
         }

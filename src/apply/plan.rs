@@ -72,12 +72,41 @@ impl Plan {
 /// refused, each naming its file.
 /// A schedule time set or changed must lie after `now`. A status stagelab set by itself
 /// (schedule, guardrail) stands over the file's unless the file ends the experiment.
+///
+/// Changing the holdout share while an experiment runs, is paused or is shipped would move
+/// customers in and out of the holdout under it (and of the programme's groups): refused unless
+/// `force`.
 pub fn compute(
     desired: Desired,
     lifecycle: &Lifecycle,
     stored: Vec<StoredExperiment>,
     now: DateTime<Utc>,
+    force: bool,
 ) -> Result<Plan, Vec<FileError>> {
+    let mut errors = Vec::new();
+    if !lifecycle.stages.is_empty() && lifecycle.holdout != desired.lifecycle.holdout && !force {
+        let live: Vec<&str> = stored
+            .iter()
+            .filter(|s| matches!(s.def.status, Status::Running | Status::Paused) || s.def.ship.is_some())
+            .map(|s| s.def.key.as_str())
+            .collect();
+        if !live.is_empty() {
+            let (path, line) = &desired.holdout_at;
+            errors.push(FileError::new(
+                path,
+                *line,
+                format!(
+                    "holdout changes from {} to {} while {} {} running or shipped: customers would move in \
+                     and out of the holdout under them, and the programme's groups would mix; stop and \
+                     unship them first, or apply with --force to change it anyway",
+                    lifecycle.holdout,
+                    desired.lifecycle.holdout,
+                    live.join(", "),
+                    if live.len() == 1 { "is" } else { "are" }
+                ),
+            ));
+        }
+    }
     let lifecycle_action = if lifecycle.stages.is_empty() {
         Action::Create
     } else {
@@ -91,6 +120,9 @@ pub fn compute(
         if lifecycle.rules != desired.lifecycle.rules {
             changed.push("rules");
         }
+        if lifecycle.windows_days != desired.lifecycle.windows_days {
+            changed.push("programme_windows_days");
+        }
         if changed.is_empty() {
             Action::Unchanged
         } else {
@@ -98,7 +130,6 @@ pub fn compute(
         }
     };
     let mut stored: HashMap<String, StoredExperiment> = stored.into_iter().map(|s| (s.def.key.clone(), s)).collect();
-    let mut errors = Vec::new();
     let mut experiments = Vec::new();
     for mut file in desired.experiments {
         let current = stored.remove(&file.def.key);

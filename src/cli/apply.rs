@@ -1,4 +1,4 @@
-//! `stagelab apply [DIR] [--dry-run]`: sync experiment files into the database.
+//! `stagelab apply [DIR] [--dry-run] [--force]`: sync experiment files into the database.
 
 use super::CliError;
 use crate::apply::plan::{Action, Plan};
@@ -17,14 +17,19 @@ pub struct ApplyArgs {
     /// Print the plan without writing anything.
     #[arg(long)]
     pub dry_run: bool,
+    /// Change the holdout share even while experiments run or are shipped (customers move in and
+    /// out of the holdout under them).
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Runs the command. Invalid files are listed one problem a line before the error.
 pub async fn run(config: Config, args: ApplyArgs) -> Result<(), CliError> {
     let actor = super::cli_actor();
-    let result =
-        super::with_database(&config, async |db| Ok(apply::run(&db.pool, &args.dir, args.dry_run, &actor).await))
-            .await?;
+    let result = super::with_database(&config, async |db| {
+        Ok(apply::run_forced(&db.pool, &args.dir, args.dry_run, args.force, &actor).await)
+    })
+    .await?;
     match result {
         Ok(plan) => {
             // The plan is applied by now: a closed stdout does not make the command fail.

@@ -56,6 +56,8 @@ fn field_lines(text: &str) -> HashMap<String, usize> {
 pub struct Desired {
     /// The lifecycle stages.
     pub lifecycle: Lifecycle,
+    /// Where the lifecycle is defined: its file and the line of its `holdout` (0 when unset).
+    pub holdout_at: (PathBuf, usize),
     /// The experiments, in file-name order.
     pub experiments: Vec<FileExperiment>,
 }
@@ -76,8 +78,12 @@ pub fn load_dir(dir: &Path) -> Result<Desired, Vec<FileError>> {
 
     let mut errors = Vec::new();
     let lifecycle_path = dir.join(LIFECYCLE_FILE);
+    let mut holdout_line = 0;
     let lifecycle = match read(&lifecycle_path) {
-        Ok(text) => lifecycle::parse(&lifecycle_path, &text).map_err(|e| errors.extend(e)).ok(),
+        Ok(text) => {
+            holdout_line = field_lines(&text).get("holdout").copied().unwrap_or(0);
+            lifecycle::parse(&lifecycle_path, &text).map_err(|e| errors.extend(e)).ok()
+        }
         Err(e) => {
             errors.push(e);
             None
@@ -111,7 +117,9 @@ pub fn load_dir(dir: &Path) -> Result<Desired, Vec<FileError>> {
         }
     }
     match lifecycle {
-        Some(lifecycle) if errors.is_empty() => Ok(Desired { lifecycle, experiments }),
+        Some(lifecycle) if errors.is_empty() => {
+            Ok(Desired { lifecycle, holdout_at: (lifecycle_path, holdout_line), experiments })
+        }
         _ => Err(errors),
     }
 }

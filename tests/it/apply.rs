@@ -190,3 +190,33 @@ async fn stages_in_use_cannot_be_removed_but_can_be_renamed_and_added() {
     }
     assert_eq!(stages::load(&mut conn).await.unwrap().stages.len(), 6, "nothing was removed");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_holdout_stays_while_experiments_run_unless_forced() {
+    let db = TestDb::new().await;
+    let pool = db.pool();
+    let dir = experiments_copy();
+    apply::run(&pool, dir.path(), false, "t").await.unwrap();
+    let line = fs::read_to_string(dir.path().join("lifecycle.toml"))
+        .unwrap()
+        .lines()
+        .position(|l| l.starts_with("holdout"))
+        .unwrap()
+        + 1;
+    edit(dir.path(), "lifecycle.toml", crate::support::experiments::NO_HOLDOUT, "holdout = 0.1");
+    match apply::run(&pool, dir.path(), false, "t").await {
+        Err(ApplyError::Invalid(errors)) => {
+            let shown = errors[0].to_string();
+            assert_eq!(errors.len(), 1, "{shown}");
+            assert!(shown.contains(&format!("lifecycle.toml:{line}: holdout changes from 0 to 0.1")), "{shown}");
+            assert!(shown.contains("referral-reward, second-purchase-coupon, welcome-offer"), "{shown}");
+            assert!(shown.contains("--force"), "{shown}");
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    let mut conn = pool.get().await.unwrap();
+    assert_eq!(stages::load(&mut conn).await.unwrap().holdout, 0.0, "nothing changed");
+    let plan = apply::run_forced(&pool, dir.path(), false, true, "t").await.unwrap();
+    assert_eq!(plan.lifecycle_action, Action::Update(vec!["holdout"]));
+    assert_eq!(stages::load(&mut conn).await.unwrap().holdout, 0.1);
+}

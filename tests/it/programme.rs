@@ -134,3 +134,62 @@ async fn seeded_groups_give_the_expected_counts_and_immature_members_wait() {
     assert_eq!(status, 401);
     assert_envelope(&body, "unauthorized");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_nodes_asked_at_once_record_each_member_once() {
+    use crate::support::cli::{serve_command, signal, spawn_serve};
+    let db = crate::support::TestDb::new().await;
+    let token = crate::support::writes::prepare(db.url()).await;
+    let (mut a, url_a) = spawn_serve(serve_command(db.url()));
+    let (mut b, url_b) = spawn_serve(serve_command(db.url()));
+    let client = reqwest::Client::new();
+    let ask = |url: String, customer: String| {
+        let (client, token) = (client.clone(), token.clone());
+        async move {
+            let body = json!({"customer_id": customer, "stage": "reach"});
+            let r = client.post(format!("{url}/api/v1/assignments")).bearer_auth(&token).json(&body).send().await;
+            let r = r.unwrap();
+            assert_eq!(r.status(), 200);
+            r.json::<Value>().await.unwrap()["assignments"].clone()
+        }
+    };
+    for round in 0..3 {
+        let calls = (0..100).map(|i| {
+            let customer = format!("n{round}-{i}");
+            let (one, other) = (ask(url_a.clone(), customer.clone()), ask(url_b.clone(), customer));
+            async move {
+                let (x, y) = tokio::join!(one, other);
+                assert_eq!(x, y, "both nodes give the same answer");
+            }
+        });
+        futures_util::future::join_all(calls).await;
+    }
+    let mut conn = db.conn().await;
+    let rows: i64 = pm::programme_members.count().get_result(&mut conn).await.unwrap();
+    assert_eq!(rows, 300, "one membership per customer at reach");
+    signal(&a, nix::sys::signal::Signal::SIGTERM);
+    signal(&b, nix::sys::signal::Signal::SIGTERM);
+    a.wait().unwrap();
+    b.wait().unwrap();
+}
+
+#[tokio::test]
+async fn the_programme_page_shows_every_recorded_stage_to_any_user() {
+    use crate::support::browser::{app_with_user, Browser, PASSWORD};
+    let app = app_with_user("viewer").await;
+    let mut b = Browser::new(&app);
+    let (status, _, _) = b.get("/programme").await;
+    assert_ne!(status, 200, "a login first");
+    b.login("ana@example.com", PASSWORD).await;
+    let (status, html, _) = b.get("/programme").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("No customer has been recorded yet"), "{html}");
+    let admin = app.create_key(KeyRole::Admin).await;
+    app.assign(&admin, &AssignCall::new("p1").stage("reach")).await;
+    let (status, html, _) = b.get("/programme").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("id=\"stage-reach\""), "{html}");
+    assert!(html.contains("No customer at Reach is in the holdout"), "{html}");
+    let (_, dashboard, _) = b.get("/").await;
+    assert!(dashboard.contains("href=\"/programme\""));
+}

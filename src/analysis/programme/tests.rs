@@ -28,8 +28,8 @@ fn seeded() -> ProgrammeSums {
             sums("acquisition", 30, false, None, 12_350),
         ],
         sizes: vec![
-            GroupSize { stage: "acquisition".into(), held_out: true, n: 1200 },
-            GroupSize { stage: "acquisition".into(), held_out: false, n: 22_000 },
+            GroupSize { stage: "acquisition".into(), held_out: true, holdout_share: 0.05, n: 1200 },
+            GroupSize { stage: "acquisition".into(), held_out: false, holdout_share: 0.05, n: 22_000 },
         ],
         curve: vec![
             CurveCount { stage: "acquisition".into(), held_out: true, days: 5, reached: true, n: 3 },
@@ -46,6 +46,8 @@ fn the_holdout_is_the_control_and_reaching_counts_later_stages_too() {
     assert_eq!(p.stages.len(), 1);
     let s = &p.stages[0];
     assert_eq!((s.holdout.n, s.rest.n), (1200, 22_000));
+    assert_eq!(s.holdout_shares, [0.05]);
+    assert!(!s.summary.contains("shares"), "{}", s.summary);
     let metric = |name: &str, days: u32| {
         s.metrics.iter().find(|m| m.report.metric == name && m.window_days == days).map(|m| &m.report)
     };
@@ -89,4 +91,15 @@ fn without_a_holdout_the_sentence_says_what_to_do() {
     s.groups.retain(|g| !g.held_out);
     let p = build(&lifecycle, &s, Alpha::default());
     assert!(p.stages[0].summary.contains("set `holdout`"), "{}", p.stages[0].summary);
+}
+
+#[test]
+fn members_recorded_under_two_shares_are_said_to_mix() {
+    let lifecycle = crate::analysis::tests::lifecycle();
+    let mut s = seeded();
+    s.sizes.push(GroupSize { stage: "acquisition".into(), held_out: false, holdout_share: 0.1, n: 5 });
+    let p = build(&lifecycle, &s, Alpha::default());
+    assert_eq!(p.stages[0].holdout_shares, [0.05, 0.1]);
+    assert!(p.stages[0].summary.contains("holdout shares of 5.0% and 10.0%"), "{}", p.stages[0].summary);
+    assert_eq!(p.stages[0].rest.n, 22_005);
 }

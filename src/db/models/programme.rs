@@ -40,6 +40,8 @@ pub struct GroupSize {
     pub stage: String,
     /// Held out or not.
     pub held_out: bool,
+    /// The holdout share in force when they were recorded.
+    pub holdout_share: f64,
     /// Members.
     pub n: u64,
 }

@@ -9,7 +9,8 @@
 --
 -- Days are 24 hours, as in the experiment reports.
 WITH m AS MATERIALIZED (
-    SELECT customer_id, stage, array_position($1::text[], stage) AS pos, held_out, first_seen_at AS since
+    SELECT customer_id, stage, array_position($1::text[], stage) AS pos, held_out, holdout_share,
+           first_seen_at AS since
     FROM programme_members
     WHERE first_seen_at <= $6
 ),
@@ -74,7 +75,13 @@ groups AS (
     GROUP BY stage, days, held_out, furthest
 ),
 sizes AS (
-    SELECT stage, held_out, count(*) AS n FROM m GROUP BY stage, held_out
+    SELECT stage, held_out, holdout_share, count(*) AS n FROM m GROUP BY stage, held_out, holdout_share
+),
+nxt AS (
+    -- When each member first proved a later stage than theirs.
+    SELECT m.customer_id, m.stage, min(p.at) AS at
+    FROM m JOIN proofs p ON p.customer_id = m.customer_id AND p.pos > m.pos AND p.at >= m.since
+    GROUP BY m.customer_id, m.stage
 ),
 curve AS (
     -- Time to the next stage (in whole days, up to the longest window), censored at the end of the
@@ -87,10 +94,7 @@ curve AS (
                n.at IS NOT NULL AND n.at < m.since + make_interval(hours => w.longest * 24) AS reached
         FROM m
         CROSS JOIN (SELECT max(d) AS longest FROM unnest($5::int[]) AS d) w
-        LEFT JOIN LATERAL (
-            SELECT min(p.at) AS at FROM proofs p
-            WHERE p.customer_id = m.customer_id AND p.pos > m.pos AND p.at >= m.since
-        ) n ON true
+        LEFT JOIN nxt n ON n.customer_id = m.customer_id AND n.stage = m.stage
     ) t
     GROUP BY stage, held_out, days, reached
 )

@@ -18,7 +18,8 @@ pub async fn prepare(url: &str) -> String {
 }
 
 /// Every acknowledged `welcome-offer` assignment (customer → variant key) is stored with the
-/// variant the client was given.
+/// variant the client was given, and so is the customer's programme membership at `reach`
+/// (CONTRACT §9: recorded before the 200).
 pub async fn assert_assignments_stored(conn: &mut AsyncPgConnection, acknowledged: &HashMap<String, String>) {
     let welcome = experiments::find(conn, "welcome-offer").await.unwrap().unwrap();
     let ids: Vec<String> = acknowledged.keys().cloned().collect();
@@ -28,6 +29,10 @@ pub async fn assert_assignments_stored(conn: &mut AsyncPgConnection, acknowledge
             .get(customer)
             .and_then(|f| f.exposures.get(&welcome.id))
             .unwrap_or_else(|| panic!("the acknowledged assignment of {customer} was lost"));
+        assert!(
+            facts[customer].members.iter().any(|s| s == "reach"),
+            "the programme membership of {customer}, acknowledged, was lost"
+        );
         let position = welcome.variant_ids.iter().position(|id| id == stored).unwrap();
         assert_eq!(&welcome.def.variants[position].key, variant, "{customer}");
     }
