@@ -32,6 +32,15 @@ pub struct AssignItem {
     pub at: String,
 }
 
+/// The `(experiment, variant)` pairs of one customer's answer: running and shipped experiments
+/// alike, so that a shipped variant's `[simulation]` effect applies as a running one's does.
+pub fn assigned(answer: &Value) -> Assigned {
+    let list = answer["assignments"].as_array().map(Vec::as_slice).unwrap_or_default();
+    list.iter()
+        .filter_map(|a| Some((a["experiment"].as_str()?.to_string(), a["variant"].as_str()?.to_string())))
+        .collect()
+}
+
 /// The assignments of one customer: `(experiment, variant)` pairs.
 pub type Assigned = Vec<(String, String)>;
 
@@ -80,16 +89,7 @@ impl Client {
             let message = format!("{} answers for {} customers", answer.len(), items.len());
             return Err(SimError::Failed { what: "an assignment request", status: 200, message });
         }
-        let pairs = answer
-            .iter()
-            .map(|r| {
-                let list = r["assignments"].as_array().map(Vec::as_slice).unwrap_or_default();
-                list.iter()
-                    .filter_map(|a| Some((a["experiment"].as_str()?.to_string(), a["variant"].as_str()?.to_string())))
-                    .collect()
-            })
-            .collect();
-        Ok((pairs, latency))
+        Ok((answer.iter().map(assigned).collect(), latency))
     }
 
     /// Sends events; returns `(accepted, duplicates)` and the latency.
@@ -190,4 +190,19 @@ fn error_chain(e: &reqwest::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_answers_count_like_running_ones() {
+        let answer = serde_json::json!({"customer_id": "c", "assignments": [
+            {"experiment": "a", "variant": "v1", "payload": {}},
+            {"experiment": "b", "variant": "win", "payload": {}, "shipped": true},
+        ]});
+        assert_eq!(assigned(&answer), [("a".to_string(), "v1".to_string()), ("b".to_string(), "win".to_string())]);
+        assert!(assigned(&serde_json::json!({})).is_empty());
+    }
 }
