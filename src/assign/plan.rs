@@ -214,10 +214,11 @@ impl WriteBatch {
     pub fn of(requests: &[Parsed], plans: &mut [Plan]) -> WriteBatch {
         let mut batch = WriteBatch::default();
         let mut proposed: HashSet<(&str, i64)> = HashSet::new();
+        let mut members: HashSet<(String, String)> = HashSet::new();
         for (request, plan) in requests.iter().zip(plans.iter_mut()) {
             batch.customers.extend(plan.update.take());
             if let Some(m) = plan.member.take() {
-                if !batch.members.iter().any(|b| b.customer_id == m.customer_id && b.stage == m.stage) {
+                if members.insert((m.customer_id.clone(), m.stage.clone())) {
                     batch.members.push(m);
                 }
             }
